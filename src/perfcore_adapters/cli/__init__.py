@@ -1,0 +1,1 @@
+"""perfcore_adapters.cli."""
