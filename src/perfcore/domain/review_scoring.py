@@ -49,6 +49,17 @@ class ComponentKind(enum.StrEnum):
     MANAGER = "manager_assessment"
 
 
+def _component_kind(value: str) -> ComponentKind:
+    try:
+        return ComponentKind(value)
+    except ValueError:
+        raise InvalidValue(
+            f"unknown review component {value!r}",
+            field="components.kind",
+            valid=", ".join(k.value for k in ComponentKind),
+        ) from None
+
+
 def _to_decimal(value: object) -> Decimal:
     return as_decimal(value, field="weight_or_scale")
 
@@ -262,7 +273,7 @@ class RatingSheet:
 class ComponentConfig:
     """One component's weight and whether it takes part at all."""
 
-    kind: ComponentKind = field(converter=ComponentKind)
+    kind: ComponentKind = field(converter=_component_kind)
     weight: Decimal = field(default=Decimal(1), converter=_to_decimal)
     enabled: bool = True
 

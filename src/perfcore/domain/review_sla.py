@@ -47,6 +47,17 @@ class TriggerKind(enum.StrEnum):
     MISSED_MILESTONE = "missed_milestone"
 
 
+def _trigger_kind(value: str) -> TriggerKind:
+    try:
+        return TriggerKind(value)
+    except ValueError:
+        raise InvalidValue(
+            f"unknown trigger kind {value!r}",
+            field="trigger.kind",
+            valid=", ".join(k.value for k in TriggerKind),
+        ) from None
+
+
 def _aware(value: dt.datetime) -> dt.datetime:
     return ensure_aware(value, field="trigger.occurred_at")
 
@@ -61,7 +72,7 @@ class ReviewTrigger:
         occurred_at: when the event happened (aware); the SLA clock starts here.
     """
 
-    kind: TriggerKind = field(converter=TriggerKind)
+    kind: TriggerKind = field(converter=_trigger_kind)
     ref: str
     occurred_at: dt.datetime = field(converter=_aware)
 
