@@ -15,7 +15,14 @@ from fractions import Fraction
 
 from attrs import evolve, frozen
 
-from perfcore.domain.errors import Conflict, CycleError, InvalidValue, InvalidWeight, NotFound
+from perfcore.domain.errors import (
+    Conflict,
+    CycleError,
+    DomainError,
+    InvalidValue,
+    InvalidWeight,
+    NotFound,
+)
 from perfcore.domain.objective import (
     Objective,
     ObjectiveState,
@@ -84,7 +91,9 @@ def _here(objective_id: str) -> str:
 class ObjectiveTree:
     """A forest of objectives with an exact, order-independent weighted roll-up.
 
-    Mutating methods validate first and change nothing when they raise. Progress is computed on
+    Mutating methods change nothing when they raise: a change that would leave an ancestor
+    unable to roll up (e.g. archiving the last child with a non-zero weight) is undone and its
+    error re-raised. Progress is computed on
     demand from the current nodes, so after :meth:`reparent`, :meth:`remove`,
     :meth:`set_weight`, :meth:`transition` ... both the old and the new ancestors reflect the
     change; those methods return the recomputed progress of every affected ancestor
@@ -116,6 +125,8 @@ class ObjectiveTree:
             NotFound: a ``parent_id`` names no objective.
             CycleError: parent links form a cycle; ``path`` lists it, first id repeated.
             InvalidValue: a key result (an objective with a target) is given children.
+            InvalidWeight: some group's non-archived children all have weight 0, or a
+                target-weighted child has no target or a negative one.
         """
         return cls(objectives)
 
@@ -154,6 +165,7 @@ class ObjectiveTree:
             parent = nodes[i].parent_id
             if parent is not None:
                 self._children[parent][i] = None
+        self.rollup()  # refuse weights that cannot roll up (all zero, bad target weights)
 
     # -- reading -------------------------------------------------------------------------
     def __contains__(self, objective_id: object) -> bool:
@@ -379,11 +391,12 @@ class ObjectiveTree:
             if objective.parent_id not in self._nodes:
                 raise _unknown_parent(objective.id, objective.parent_id, self._nodes)
             _check_can_have_children(self._nodes[objective.parent_id], objective.id)
-        self._nodes[objective.id] = objective
-        self._children[objective.id] = {}
-        if objective.parent_id is not None:
-            self._children[objective.parent_id][objective.id] = None
-        return self._chain_progress(self.ancestors(objective.id))
+        self._put(objective)
+        try:
+            return self._chain_progress(self.ancestors(objective.id))
+        except DomainError:
+            self._delete(objective.id)
+            raise
 
     def replace(self, objective: Objective) -> dict[str, Decimal | None]:
         """Replace an existing objective by a changed copy (same id).
@@ -404,13 +417,12 @@ class ObjectiveTree:
         affected = self.ancestors(objective.id)
         if objective.parent_id != old.parent_id:
             self._check_move(objective.id, objective.parent_id)
-            self._detach(objective.id)
-            self._nodes[objective.id] = objective
-            if objective.parent_id is not None:
-                self._children[objective.parent_id][objective.id] = None
-        else:
-            self._nodes[objective.id] = objective
-        return self._chain_progress([*affected, *self.ancestors(objective.id)])
+        self._put(objective)
+        try:
+            return self._chain_progress([*affected, *self.ancestors(objective.id)])
+        except DomainError:
+            self._put(old)
+            raise
 
     def reparent(self, objective_id: str, new_parent_id: str | None) -> dict[str, Decimal | None]:
         """Move an objective (with its subtree) under ``new_parent_id`` (None = make it a root).
@@ -442,10 +454,13 @@ class ObjectiveTree:
                 valid="an objective without children (re-parent or remove them first)",
             )
         affected = self.ancestors(objective_id)
-        self._detach(objective_id)
-        del self._nodes[objective_id]
-        del self._children[objective_id]
-        return self._chain_progress(affected)
+        old = self._nodes[objective_id]
+        self._delete(objective_id)
+        try:
+            return self._chain_progress(affected)
+        except DomainError:
+            self._put(old)
+            raise
 
     def set_current(self, objective_id: str, current: object) -> dict[str, Decimal | None]:
         """Record a key result's new current value; returns its ancestors' progress.
@@ -478,11 +493,17 @@ class ObjectiveTree:
             NotFound: an unknown id. InvalidWeight: a negative weight (nothing is changed).
         """
         updated = [evolve(self.get(i), weight=_weight(w, i)) for i, w in sorted(weights.items())]
+        olds = [self._nodes[o.id] for o in updated]
         affected: list[str] = []
         for o in updated:
-            self._nodes[o.id] = o
+            self._put(o)
             affected.extend(self.ancestors(o.id))
-        return self._chain_progress(affected)
+        try:
+            return self._chain_progress(affected)
+        except DomainError:
+            for o in olds:
+                self._put(o)
+            raise
 
     def transition(self, objective_id: str, to: ObjectiveState | str) -> dict[str, Decimal | None]:
         """Change an objective's state (archiving removes it from its parent's roll-up).
@@ -493,6 +514,21 @@ class ObjectiveTree:
         return self.replace(self.get(objective_id).transition(to))
 
     # -- helpers -------------------------------------------------------------------------
+    def _put(self, objective: Objective) -> None:
+        """Store ``objective`` (new or changed), moving it between parents' child sets."""
+        prev = self._nodes.get(objective.id)
+        if prev is not None and prev.parent_id != objective.parent_id:
+            self._detach(objective.id)
+        self._nodes[objective.id] = objective
+        self._children.setdefault(objective.id, {})
+        if objective.parent_id is not None:
+            self._children[objective.parent_id][objective.id] = None
+
+    def _delete(self, objective_id: str) -> None:
+        self._detach(objective_id)
+        del self._nodes[objective_id]
+        del self._children[objective_id]
+
     def _detach(self, objective_id: str) -> None:
         parent = self._nodes[objective_id].parent_id
         if parent is not None:
