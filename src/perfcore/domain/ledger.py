@@ -371,15 +371,24 @@ class Ledger:
     ) -> LedgerEntry:
         """Grant ``amount`` on the line ``key`` — once.
 
-        A repeat with the same account and amount returns the existing award. ``period_key``
-        defaults to ``key.period_key`` (staged schemes record the payment period here).
+        ``amount`` is > 0, or < 0 for a points deduction (rules that deduct are vetted by
+        :class:`perfcore.domain.incentive.IncentiveRule`). A repeat with the same account and
+        amount returns the existing award. ``period_key`` defaults to ``key.period_key`` (staged
+        schemes record the payment period here).
 
         Raises:
-            InvalidValue: ``amount`` is not > 0 (field ``amount``) or ``at`` is naive.
+            InvalidValue: ``amount`` is 0, or negative on a non-points account (field
+                ``amount``), or ``at`` is naive.
             Conflict: the line exists with another amount or account (use :meth:`amend`), or it
                 was reversed (reinstate it with :meth:`amend`).
         """
-        value = _positive(amount, "amount")
+        value = as_decimal(amount, field="amount")
+        if value == 0 or (value < 0 and account.kind is not RewardKind.POINTS):
+            raise InvalidValue(
+                f"an award of {value} {account.unit} is not allowed",
+                field="amount",
+                valid="a number > 0 (a negative deduction only on a points account)",
+            )
         ensure_aware(at, field="at")
         existing = self.line(key)
         if existing is not None:
@@ -422,15 +431,15 @@ class Ledger:
             InvalidValue: ``new_amount`` < 0, or ``reason`` empty.
         """
         value = as_decimal(new_amount, field="new_amount")
-        if value < 0:
+        _reason(reason)
+        ensure_aware(at, field="at")
+        line = self._require_line(key)
+        if value < 0 and line.account.kind is not RewardKind.POINTS:
             raise InvalidValue(
                 f"an award cannot be amended below zero, got {value}",
                 field="new_amount",
                 valid="a number >= 0 (use reverse() to delete an award)",
             )
-        _reason(reason)
-        ensure_aware(at, field="at")
-        line = self._require_line(key)
         if value < -line.clawed_back:
             raise InvalidValue(
                 f"{-line.clawed_back} was already clawed back; cannot amend to {value}",
@@ -533,9 +542,9 @@ class Ledger:
                     valid="a new clawback id for a new take-back",
                 )
             return previous
-        if line.reversed:
+        if line.reversed or line.granted <= 0:
             raise Conflict(
-                f"award line {key.text} was reversed; nothing left to claw back",
+                f"award line {key.text} holds nothing to claw back (reversed or a deduction)",
                 field="key",
                 valid="a standing award line",
             )
