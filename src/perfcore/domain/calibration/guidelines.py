@@ -139,8 +139,8 @@ class BucketStatus:
         status: ``ok``, ``below`` (add people), ``above`` (remove people), ``unattainable``
             (no head-count satisfies the rule at this N), ``unconstrained`` (no rule).
         move: the smallest number of people to move — positive = add, negative = remove.
-        move_most: the largest move still inside the range (same sign; equals ``move`` unless
-            the rule is a range).
+        move_most: for a range rule (``between``, or ``=`` at a fractional N·x) the largest
+            move still inside the range (same sign); otherwise equal to ``move``.
         sentence: the hint an HR partner reads.
     """
 
@@ -190,14 +190,17 @@ def _status(bucket: str, count: int, total: int, rule: BucketRule | None) -> Buc
     if lo > hi:
         sentence = f"{head}, {wanted} cannot be met with {total} people"
         return BucketStatus(bucket, count, share, rule, lo, hi, "unattainable", 0, 0, sentence)
+    ranged = rule.op in (Operator.BETWEEN, Operator.EQ)
     if count < lo:
-        k_min, k_max = lo - count, hi - count
+        k_min = lo - count
+        k_max = hi - count if ranged else k_min
         span = f"{k_min}" if k_min == k_max else f"{k_min} to {k_max}"
         unit = "person" if k_max == 1 else "people"
         sentence = f"{head}, {wanted} → add {span} {unit}"
         return BucketStatus(bucket, count, share, rule, lo, hi, "below", k_min, k_max, sentence)
     if count > hi:
-        k_min, k_max = count - hi, count - lo
+        k_min = count - hi
+        k_max = count - lo if ranged else k_min
         span = f"{k_min}" if k_min == k_max else f"{k_min} to {k_max}"
         unit = "person" if k_max == 1 else "people"
         sentence = f"{head}, {wanted} → remove {span} {unit}"
