@@ -65,6 +65,17 @@ class TierMethod(enum.StrEnum):
     BASE_PLUS_OVERAGE = "base_plus_overage"
 
 
+def _c_method(value: object) -> TierMethod:
+    try:
+        return TierMethod(str(value))
+    except ValueError:
+        raise InvalidValue(
+            f"unknown tier method {value!r}",
+            field="method",
+            valid=", ".join(m.value for m in TierMethod),
+        ) from None
+
+
 def _c_lower(value: object) -> Decimal:
     return as_decimal(value, field="lower")
 
@@ -221,7 +232,7 @@ class CommissionPlan:
             negative multipliers (``tiers[i].multiplier``), negative caps, kicker shares or rates.
     """
 
-    method: TierMethod = field(converter=TierMethod)
+    method: TierMethod = field(converter=_c_method)
     tiers: tuple[CommissionTier, ...] = field(converter=tuple)
     kickers: tuple[Kicker, ...] = field(default=(), converter=tuple)
     payout_cap: Decimal | None = field(default=None, converter=_c_payout_cap)
