@@ -39,6 +39,7 @@ C = TypeVar("C")
 
 _KIND = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
 _TRANSFORMED = re.compile(r"^(?P<msg>.*) @ (?P<path>.*)$")
+_KEY = re.compile(r"\['([^'\[\].]+)'\]")
 _EXTRA = re.compile(r"^extra fields found \((?P<names>.*)\)$")
 
 
@@ -73,6 +74,7 @@ def structure_config(data: object, config_cls: type[C], *, path: str = "config")
         first = messages[0] if messages else str(exc)
         match = _TRANSFORMED.match(first)
         message, where = (match["msg"], match["path"]) if match else (first, path)
+        where = _KEY.sub(r".\1", where)
         extra = _EXTRA.match(message)
         if extra:
             names = extra["names"].split(", ")
