@@ -409,9 +409,13 @@ def within_ratee_sd(
                 f"{len(row)} dimensions, expected {width}", field=f"rows[{i}]", valid=str(width)
             )
     cols = [[float(x) for x in col] for col in zip(*rows, strict=True)]
-    count = len(rows)
     if standardise:
-        cols = [_zcol(col, count) for col in cols]
+        cols = [_zcol(col, len(rows)) for col in cols]
+    return _sds_of_columns(cols, width)
+
+
+def _sds_of_columns(cols: list[list[float]], width: int) -> tuple[float, ...]:
+    """Per-row SD (ddof 0) of data held as columns."""
     sums = [sum(t) for t in zip(*cols, strict=True)]
     squares = [sum(t) for t in zip(*[[x * x for x in col] for col in cols], strict=True)]
     sqrt = math.sqrt
@@ -435,15 +439,16 @@ def _zcol(col: list[float], count: int) -> list[float]:
     return [(x - centre) * inv for x in col]
 
 
-def _mean_pairwise_r(rows: list[list[float]], width: int) -> float | None:
-    k = len(rows)
-    cols = [[r[d] for r in rows] for d in range(width)]
+def _mean_pairwise_r(cols: list[list[float]]) -> float | None:
+    """Mean Pearson r over all pairs of columns that vary (None when no pair does)."""
+    k = len(cols[0])
+    width = len(cols)
     centred: list[list[float] | None] = []
     norms: list[float] = []
     for col in cols:
         m = sum(col) / k
         c = [x - m for x in col]
-        ss = sum(x * x for x in c)
+        ss = sum([x * x for x in c])
         centred.append(c if ss > 0 else None)
         norms.append(math.sqrt(ss))
     total, pairs = 0.0, 0
@@ -455,7 +460,7 @@ def _mean_pairwise_r(rows: list[list[float]], width: int) -> float | None:
             cb = centred[b]
             if cb is None:
                 continue
-            total += sum(x * y for x, y in zip(ca, cb, strict=True)) / (norms[a] * norms[b])
+            total += sum([x * y for x, y in zip(ca, cb, strict=True)]) / (norms[a] * norms[b])
             pairs += 1
     return total / pairs if pairs else None
 
@@ -507,7 +512,13 @@ def halo(
     width = len(rows[0]) if rows else 0
     if rows and width < 2:
         raise InvalidValue("halo needs at least 2 dimensions", field="rows[0]", valid="≥ 2")
-    sds = within_ratee_sd(rows, standardise=True)
+    for i, row in enumerate(rows):
+        if len(row) != width:
+            raise InvalidValue(
+                f"{len(row)} dimensions, expected {width}", field=f"rows[{i}]", valid=str(width)
+            )
+    cols = [[float(x) for x in col] for col in zip(*rows, strict=True)] if rows else []
+    sds = _sds_of_columns([_zcol(c, len(rows)) for c in cols], width) if rows else ()
     teams: dict[int, list[int]] = {}
     for i, g in enumerate(raters):
         teams.setdefault(g, []).append(i)
@@ -519,7 +530,7 @@ def halo(
         if len(idx) < th.min_group:
             suppressed.append(g)
             continue
-        r_measure[g] = _mean_pairwise_r([list(map(float, rows[i])) for i in idx], width)
+        r_measure[g] = _mean_pairwise_r([[col[i] for i in idx] for col in cols])
         sd_measure[g] = sum(sds[i] for i in idx) / len(idx)
     rs = [r for r in r_measure.values() if r is not None]
     org_r = math.fsum(rs) / len(rs) if rs else None
