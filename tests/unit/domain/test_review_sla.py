@@ -194,3 +194,33 @@ def test_polling_at_any_ticks_sends_each_action_once_and_escalations_in_order(
     levels = [a.level for a in sent if isinstance(a, Escalation)]
     assert levels == sorted(levels)
     assert levels == list(range(1, len(levels) + 1))
+
+
+def test_sla_report_counts_breaches_and_response_times() -> None:
+    """Three ad-hoc reviews answered after 6 h, 30 h and 50 h, one unanswered at 60 h, one
+    cancelled: 4 counted, 3 answered, 2 breached (50 h late, unanswered past 48 h), on-time rate
+    2/4, mean (6 + 30 + 50)/3 = 28.666… h, median 30 h."""
+    from fractions import Fraction
+
+    from perfcore.domain.review_sla import sla_report
+
+    def answered(rid: str, hours: float) -> Review:
+        trig = ReviewTrigger(TriggerKind.ALERT, rid, T0)
+        r = Review.ad_hoc(rid, SubjectRef.person("E1"), trig, ScoringConfig(), created_at=T0)
+        return r.set_indicator_score(3, by="sys", at=T0).submit(by="M1", at=at(hours))
+
+    unanswered = Review.ad_hoc(
+        "U",
+        SubjectRef.person("E1"),
+        ReviewTrigger(TriggerKind.ALERT, "U", T0),
+        ScoringConfig(),
+        created_at=T0,
+    )
+    cancelled = unanswered.cancel(by="M1", at=at(1), reason="false alarm")
+    rep = sla_report(
+        [answered("A", 6), answered("B", 30), answered("C", 50), unanswered, cancelled], at(60)
+    )
+    assert (rep.reviews, rep.answered, rep.with_sla, rep.breached) == (4, 3, 4, 2)
+    assert rep.on_time_rate == Fraction(1, 2)
+    assert rep.median_response == dt.timedelta(hours=30)
+    assert rep.mean_response == dt.timedelta(hours=86) / 3
