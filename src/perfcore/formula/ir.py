@@ -44,6 +44,7 @@ __all__ = [
     "Node",
     "node_from_dict",
     "node_to_dict",
+    "number_text",
 ]
 
 IR_VERSION = 1
@@ -72,14 +73,22 @@ class Node:
     span: tuple[int, int] | None = field(default=None, eq=False, repr=False)
 
 
+def number_text(value: Decimal) -> str:
+    """Plain decimal notation without exponent or trailing zeros: ``Decimal("1.50")`` -> ``1.5``."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
 def _lit_to_json(value: object, kind: FieldType | None) -> object:
     if isinstance(value, (bool, str)):
         return value
     if isinstance(value, Decimal):
-        return str(value)
+        return number_text(value)
     if isinstance(value, _dt.timedelta):
         micro = value // _dt.timedelta(microseconds=1)
-        return str(Decimal(micro).scaleb(-6).normalize())
+        return number_text(Decimal(micro).scaleb(-6))
     if isinstance(value, _dt.datetime | _dt.date):
         return value.isoformat()
     raise FormulaError("ir_invalid", f"cannot serialise literal {value!r}")

@@ -10,7 +10,7 @@ import datetime as _dt
 from decimal import Decimal
 
 from perfcore.formula.errors import FormulaError
-from perfcore.formula.ir import Node
+from perfcore.formula.ir import Node, number_text
 
 __all__ = ["render"]
 
@@ -45,13 +45,6 @@ _PREC = {
 _UNITS = (("w", 604800), ("d", 86400), ("h", 3600), ("min", 60))
 
 
-def _number(value: Decimal) -> str:
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
 def _duration(value: _dt.timedelta) -> str:
     micro = value // _dt.timedelta(microseconds=1)
     sign = "-" if micro < 0 else ""
@@ -62,7 +55,7 @@ def _duration(value: _dt.timedelta) -> str:
             if seconds and seconds % size == 0:
                 return f"{sign}{seconds // size}{unit}"
         return f"{sign}{seconds}s"
-    return sign + _number(Decimal(micro).scaleb(-6)) + "s"
+    return sign + number_text(Decimal(micro).scaleb(-6)) + "s"
 
 
 def _text(value: str) -> str:
@@ -77,7 +70,7 @@ def _literal(node: Node) -> tuple[str, int]:
     if isinstance(value, bool):
         return ("true" if value else "false"), 9
     if isinstance(value, Decimal):
-        text = _number(value)
+        text = number_text(value)
         return text, (8 if text.startswith("-") else 9)
     if isinstance(value, str):
         return _text(value), 9
