@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections.abc import Iterable
 from decimal import Decimal
@@ -22,10 +23,12 @@ from attrs import evolve, field, frozen
 
 from perfcore.domain.errors import Conflict, InvalidTransition, InvalidValue
 from perfcore.domain.review import Review, ReviewState
-from perfcore.domain.review_scoring import ComponentKind
+from perfcore.domain.review_scoring import ComponentKind, ScoringConfig
+from perfcore.domain.review_sla import SlaPolicy
 from perfcore.domain.values import Period, SubjectRef
 
 __all__ = [
+    "CyclePlan",
     "CycleState",
     "CycleSummary",
     "OverviewRow",
@@ -34,6 +37,7 @@ __all__ = [
     "check_no_overlap",
     "cycle_overview",
     "cycle_summary",
+    "plan_cycle_reviews",
 ]
 
 
@@ -128,8 +132,8 @@ def check_can_add_review(
     Raises:
         InvalidValue: a cycle review whose cycle is unknown or belongs to another subject.
         InvalidTransition: the cycle is completed.
-        Conflict: a live review already exists for the same subject and cycle, or for the same
-            subject and trigger (the message names it).
+        Conflict: a review with the same id exists, or a live review already exists for the same
+            subject and cycle, or for the same subject and trigger (the message names it).
     """
     if candidate.cycle_id is not None:
         cycle = next((c for c in cycles if c.id == candidate.cycle_id), None)
@@ -152,7 +156,15 @@ def check_can_add_review(
                 field="cycle.state",
             )
     for r in reviews:
-        if not r.is_live or r.subject != candidate.subject or r.id == candidate.id:
+        if r.id == candidate.id:
+            raise Conflict(
+                f"{candidate.subject} already has live review {r.id} (same id)"
+                if r.is_live
+                else f"review id {r.id} is already used by a cancelled review",
+                field="review.id",
+                valid="a new review id",
+            )
+        if not r.is_live or r.subject != candidate.subject:
             continue
         if candidate.cycle_id is not None and r.cycle_id == candidate.cycle_id:
             raise Conflict(
@@ -242,3 +254,79 @@ def cycle_overview(reviews: Iterable[Review]) -> list[OverviewRow]:
         return (row.cycle_id, 0 if has else 1, -(row.final_score or Decimal(0)), row.review_id)
 
     return sorted(rows, key=key)
+
+
+@frozen
+class CyclePlan:
+    """What :func:`plan_cycle_reviews` would create, and what it skipped and why.
+
+    Attributes:
+        cycles: new cycles to store.
+        reviews: new DRAFT reviews to store (one per subject that needs one).
+        skipped: ``(subject, reason)`` for subjects that got nothing new.
+    """
+
+    cycles: tuple[ReviewCycle, ...]
+    reviews: tuple[Review, ...]
+    skipped: tuple[tuple[SubjectRef, str], ...]
+
+
+def plan_cycle_reviews(
+    subjects: Iterable[SubjectRef],
+    period: Period,
+    config: ScoringConfig,
+    *,
+    existing_cycles: Iterable[ReviewCycle],
+    existing_reviews: Iterable[Review],
+    created_at: dt.datetime,
+    created_by: str,
+    sla: SlaPolicy | None = None,
+    anonymous_feedback: bool = False,
+    name: str = "",
+) -> CyclePlan:
+    """Plan one cycle and one DRAFT review per subject for ``period`` — idempotently.
+
+    Ids are deterministic: cycle ``<period key>:<subject>``, review ``review:<cycle id>``, so
+    running the plan again with its own output as ``existing_*`` creates nothing (Frappe's bulk
+    creation skips duplicates in the same way, anchors-oss.md (a)). Every review uses ``config``,
+    i.e. the template's criteria and weights. Selecting the population (by unit, designation …) is
+    the caller's filter on ``subjects``.
+
+    A subject is skipped, with the reason, when it already has a live review in that cycle, when
+    the cycle is completed, or when another of its cycles overlaps ``period``.
+    """
+    cycles = list(existing_cycles)
+    reviews = list(existing_reviews)
+    new_cycles: list[ReviewCycle] = []
+    new_reviews: list[Review] = []
+    skipped: list[tuple[SubjectRef, str]] = []
+    for subject in dict.fromkeys(subjects):
+        cycle_id = f"{period.key}:{subject}"
+        cycle = next((c for c in cycles if c.id == cycle_id), None)
+        if cycle is None:
+            cycle = ReviewCycle(cycle_id, subject, period, name=name)
+            try:
+                check_no_overlap(cycles, cycle)
+            except Conflict as exc:
+                skipped.append((subject, exc.message))
+                continue
+            cycles.append(cycle)
+            new_cycles.append(cycle)
+        review = Review.for_cycle(
+            f"review:{cycle_id}",
+            subject,
+            cycle_id,
+            config,
+            created_at=created_at,
+            created_by=created_by,
+            sla=sla,
+            anonymous_feedback=anonymous_feedback,
+        )
+        try:
+            check_can_add_review(cycles, reviews, review)
+        except (Conflict, InvalidTransition) as exc:
+            skipped.append((subject, exc.message))
+            continue
+        reviews.append(review)
+        new_reviews.append(review)
+    return CyclePlan(tuple(new_cycles), tuple(new_reviews), tuple(skipped))

@@ -271,3 +271,65 @@ def test_f21_manual_score_6_on_a_5_point_scale_is_refused_naming_the_row() -> No
     assert "cannot be greater than 5" in str(err.value)
     assert err.value.field == "manager_assessment[Quality]"
     assert err.value.valid == "0..5 in steps of 0.5"
+
+
+def test_f19_cycle_for_engineers_creates_one_review_with_template_weights_and_is_idempotent() -> (
+    None
+):
+    """F19: a cycle filtered by designation Engineer over 2 employees (Engineer, Consultant) has 1
+    appraisee, and the created review carries the template's KRA (30/70) and criteria (70/30)
+    weights. Re-running the bulk creation creates nothing new (duplicates skipped)."""
+    from perfcore.domain.review_cycle import plan_cycle_reviews
+
+    designation = {SubjectRef.person("emp1"): "Engineer", SubjectRef.person("emp2"): "Consultant"}
+    engineers = [s for s, d in designation.items() if d == "Engineer"]
+    plan = plan_cycle_reviews(
+        engineers,
+        Q1,
+        FRAPPE_LIKE,
+        existing_cycles=[],
+        existing_reviews=[],
+        created_at=T0,
+        created_by="hr",
+    )
+    assert len(plan.reviews) == 1
+    (review,) = plan.reviews
+    assert review.subject == SubjectRef.person("emp1")
+    kras = review.config.criteria_for(ComponentKind.MANAGER)
+    crit = review.config.criteria_for(ComponentKind.SELF)
+    assert [(c.name, c.weight) for c in kras.criteria] == [("Quality", 30), ("Development", 70)]
+    assert [(c.name, c.weight) for c in crit.criteria] == [
+        ("Problem Solving", 70),
+        ("Excellence", 30),
+    ]
+    again = plan_cycle_reviews(
+        engineers,
+        Q1,
+        FRAPPE_LIKE,
+        existing_cycles=plan.cycles,
+        existing_reviews=plan.reviews,
+        created_at=T0,
+        created_by="hr",
+    )
+    assert again.cycles == again.reviews == ()
+    assert again.skipped[0][0] == SubjectRef.person("emp1")
+    assert "already has live review" in again.skipped[0][1]
+
+
+def test_bulk_creation_skips_subjects_with_an_overlapping_cycle() -> None:
+    from perfcore.domain.review_cycle import plan_cycle_reviews
+
+    march = ReviewCycle("march", SubjectRef.person("emp1"), Period.month(2022, 3))
+    plan = plan_cycle_reviews(
+        [SubjectRef.person("emp1"), SubjectRef.person("emp2")],
+        Q1,
+        FRAPPE_LIKE,
+        existing_cycles=[march],
+        existing_reviews=[],
+        created_at=T0,
+        created_by="hr",
+    )
+    assert [r.subject.id for r in plan.reviews] == ["emp2"]
+    ((who, why),) = plan.skipped
+    assert who.id == "emp1"
+    assert "overlaps cycle march" in why
