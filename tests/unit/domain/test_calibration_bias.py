@@ -207,3 +207,24 @@ def test_guideline_buckets_must_match_the_mapping() -> None:
     with pytest.raises(InvalidValue) as err:
         rater_bias(batch_of(TEAMS), mapping=MAPPING, guideline=other)
     assert err.value.field == "guideline"
+
+
+@pytest.mark.parametrize(
+    ("ratings", "bucket", "label"),
+    [
+        ([4] * 4 + [3] * 6, "top", "(leniency)"),
+        ([3] * 9 + [4], "middle", "(central tendency)"),
+        ([1] * 3 + [3] * 7, "bottom", "(severity)"),
+    ],
+)
+def test_share_excess_examples_from_the_research_are_labelled(
+    ratings: list[int], bucket: str, label: str
+) -> None:
+    """anchors-domain.md §1.5 [SRC commercial calculator]: 40 % top vs 20 % → leniency;
+    90 % middle vs 70 % → central tendency; 30 % bottom vs 10 % → severity (each Δ = 20 pp)."""
+    rater = rater_bias(batch_of([ratings]), mapping=MAPPING, guideline=GUIDE).raters[0]
+    assert rater.deltas is not None
+    assert rater.deltas[bucket] == pytest.approx(0.2)
+    sentences = [f.sentence for f in rater.flags if f.threshold.startswith("share above")]
+    assert len(sentences) == 1
+    assert label in sentences[0]
