@@ -278,3 +278,21 @@ def test_state_machine_never_publishes_without_locking(actions: list[str], polic
             assert SessionState.LOCKED in states
             assert states.index(SessionState.LOCKED) < states.index(SessionState.PUBLISHED)
         assert [t.target for t in s.transitions] == list(SessionState)[1 : len(states) + 1]
+
+
+def test_session_ratings_feed_the_normalisation_batch() -> None:
+    """The two-team vector of anchors-domain.md §1.4 entered through a session: the mean-shift
+    suggestion for team A's 5 is 5 − (4.0 − 3.4) = 4.4 [CALC]."""
+    from perfcore.domain.calibration.normalise import mean_shift
+
+    s = CalibrationSession("S4", "c", "hr")
+    people = [SubjectRef.person(f"P{i}") for i in range(10)]
+    for subject, rating, rater in zip(
+        people, [5, 4, 4, 4, 3, 4, 3, 3, 2, 2], ["mA"] * 5 + ["mB"] * 5, strict=True
+    ):
+        s.add_subject(subject, rating, rater=rater)
+    batch, subjects, raters = s.rating_batch()
+    assert raters == ("mA", "mB")
+    assert subjects == tuple(people)
+    assert mean_shift(batch).values[0] == pytest.approx(4.4)
+    assert s.rater_of(people[7]) == "mB"

@@ -24,6 +24,7 @@ from decimal import Decimal
 
 from attrs import define, field, frozen
 
+from perfcore.domain.calibration.batch import RatingBatch
 from perfcore.domain.calibration.guidelines import DistributionGuideline, GuidelineCheck
 from perfcore.domain.calibration.ninebox import NineBoxGrid, NineBoxPlacement
 from perfcore.domain.calibration.scale import BucketMapping, RatingScale
@@ -176,6 +177,7 @@ class CalibrationSession:
     publish_at: dt.datetime | None = field(default=None, init=False)
     lock_warnings: tuple[str, ...] = field(default=(), init=False)
     _original: dict[SubjectRef, dict[Element, Decimal]] = field(factory=dict, init=False)
+    _raters: dict[SubjectRef, str] = field(factory=dict, init=False)
     _adjustments: list[Adjustment] = field(factory=list, init=False)
     _transitions: list[Transition] = field(factory=list, init=False)
 
@@ -280,6 +282,36 @@ class CalibrationSession:
         pot = self.calibrated_ratings(Element.POTENTIAL)
         return grid.place({s: (perf.get(s), pot.get(s)) for s in self._original})
 
+    def rater_of(self, subject: SubjectRef) -> str | None:
+        """The manager who gave ``subject``'s original ratings, if recorded."""
+        self._ratings_of(subject)
+        return self._raters.get(subject)
+
+    def rating_batch(
+        self, element: Element | str = Element.PERFORMANCE, *, calibrated: bool = False
+    ) -> tuple[RatingBatch, tuple[SubjectRef, ...], tuple[str, ...]]:
+        """The session's ratings as parallel columns for normalise.py / bias.py.
+
+        Returns ``(batch, subjects, raters)``: ``subjects[i]`` is the subject of rating ``i``;
+        ``raters[k]`` is the manager behind rater index ``k``. Original ratings by default (the
+        raters' habits are what normalisation corrects); ``calibrated=True`` for the current
+        calibrated values. Subjects without a recorded rater or without ``element`` are left out.
+        """
+        el = Element(element)
+        values = self.calibrated_ratings(el) if calibrated else None
+        subjects: list[SubjectRef] = []
+        index: dict[str, int] = {}
+        columns: tuple[list[int], list[Decimal]] = ([], [])
+        for subject, ratings in self._original.items():
+            rater = self._raters.get(subject)
+            if rater is None or el not in ratings:
+                continue
+            subjects.append(subject)
+            columns[0].append(index.setdefault(rater, len(index)))
+            columns[1].append(values[subject] if values is not None else ratings[el])
+        batch = RatingBatch.build(columns[0], columns[1], rater_count=len(index))
+        return batch, tuple(subjects), tuple(index)
+
     def due_for_publish(self, now: dt.datetime) -> bool:
         """True when LOCKED and the scheduled publish time (if any) has come."""
         ensure_aware(now, field="now")
@@ -299,9 +331,12 @@ class CalibrationSession:
         subject: SubjectRef,
         performance: object,
         potential: object | None = None,
+        *,
+        rater: str | None = None,
     ) -> None:
         """Add a subject with the rater's original rating(s) (DRAFT only: rater edits freeze at
         OPEN). Adding an existing subject again replaces its originals while still DRAFT.
+        ``rater`` (the manager who gave the ratings) enables :meth:`rating_batch`.
 
         Raises:
             InvalidTransition: not DRAFT (allowed = DRAFT).
@@ -312,6 +347,10 @@ class CalibrationSession:
         if potential is not None:
             ratings[Element.POTENTIAL] = self.scale.check(potential, field="potential")
         self._original[subject] = ratings
+        if rater is not None:
+            self._raters[subject] = rater
+        else:
+            self._raters.pop(subject, None)
 
     # ------------------------------------------------------------------ transitions
 
