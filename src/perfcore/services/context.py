@@ -1,0 +1,66 @@
+"""The handler context: everything a handler may use, passed in by :func:`perfcore.bootstrap`.
+
+Handlers never import adapters; they reach storage through ``ctx.uow``, time through
+``ctx.clock``, people's other identities through ``ctx.identity``, evidence sources through
+``ctx.sources`` (instances by plan source name) or ``ctx.plugins`` (a
+:class:`perfcore.plugins.manager.PluginHost`), and notifiers through ``ctx.notifiers``.
+``ctx.plan()`` returns the compiled current plan (cached per content hash).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from attrs import define, field
+
+from perfcore.domain.errors import NotFound
+from perfcore.ports.clock import Clock
+from perfcore.ports.identity import IdentityResolver
+from perfcore.ports.notifications import Notifier
+from perfcore.ports.records import PlanVersion
+from perfcore.ports.sources import EvidenceSource
+from perfcore.ports.uow import AbstractUnitOfWork
+
+__all__ = ["Context"]
+
+
+@define
+class Context:
+    """Dependencies of the handlers.
+
+    - ``uow``: the unit of work (one instance, re-entered per handler).
+    - ``clock``: the time source.
+    - ``notifiers``: channel name → notifier; ``"*"`` is the default channel.
+    - ``identity``: resolver for external ids (``None``: only explicit subjects are accepted).
+    - ``sources``: plan source name → an already built ``EvidenceSource`` (overrides plugins).
+    - ``plugins``: a plugin host used to build sources and notifiers by kind (optional).
+    - ``plan_loader``: ``PlanVersion -> compiled plan``; set by bootstrap.
+    """
+
+    uow: AbstractUnitOfWork
+    clock: Clock
+    notifiers: Mapping[str, Notifier] = field(factory=dict)
+    identity: IdentityResolver | None = None
+    sources: dict[str, EvidenceSource] = field(factory=dict)
+    plugins: Any = None
+    plan_loader: Callable[[PlanVersion], Any] | None = None
+    _plans: dict[str, Any] = field(factory=dict)
+
+    def plan_for(self, version: PlanVersion) -> Any:
+        """The compiled plan of a stored version (cached by content hash)."""
+        cached = self._plans.get(version.content_hash)
+        if cached is None:
+            if self.plan_loader is None:
+                raise NotFound("no plan loader configured", field="plan")
+            cached = self.plan_loader(version)
+            self._plans[version.content_hash] = cached
+        return cached
+
+    def plan(self) -> Any:
+        """The compiled current (latest) plan; ``NotFound`` before any plan was applied."""
+        with self.uow:
+            version = self.uow.plans.latest()
+        if version is None:
+            raise NotFound("no plan applied yet; send ApplyPlan first", field="plan")
+        return self.plan_for(version)

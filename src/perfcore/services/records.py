@@ -1,0 +1,83 @@
+"""Records the service layer stores through the repositories.
+
+``AcceptedEvidence`` is the stored form of one evidence record (the domain evidence model is
+passed as rows to :func:`perfcore.domain.measure.compute_values`); ``ScorecardRecord`` wraps a
+domain :class:`~perfcore.domain.scorecard.Scorecard` with every indicator value and the plan
+version that computed it; ``AlertRecord`` is a raised alert.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+
+from attrs import field, frozen
+
+from perfcore.domain.scorecard import Scorecard
+from perfcore.domain.values import SubjectRef
+
+__all__ = ["AcceptedEvidence", "AlertRecord", "ScorecardRecord"]
+
+
+def _values(value: Mapping[str, object]) -> Mapping[str, object]:
+    return dict(value)
+
+
+def _numbers(value: Mapping[str, Decimal | None]) -> Mapping[str, Decimal | None]:
+    return dict(value)
+
+
+@frozen
+class AcceptedEvidence:
+    """One accepted evidence record with provenance.
+
+    ``key`` is the idempotency key (``source:evidence_type:external_id`` unless given);
+    ``values`` holds the typed field values (Decimal, str, bool, date, datetime, timedelta)."""
+
+    key: str
+    evidence_type: str
+    subject: SubjectRef
+    occurred_at: dt.datetime
+    recorded_at: dt.datetime
+    source: str
+    external_id: str
+    values: Mapping[str, object] = field(converter=_values)
+
+    def row(self) -> dict[str, object]:
+        """The row shape :func:`perfcore.domain.measure.compute_values` reads."""
+        return {**self.values, "occurred_at": self.occurred_at, "id": self.key}
+
+
+@frozen
+class ScorecardRecord:
+    """A computed scorecard: the domain scorecard (``None`` when the plan has no objectives),
+    every indicator value, the evidence count, the plan version and when it was computed."""
+
+    subject: SubjectRef
+    period_key: str
+    plan_version: int
+    computed_at: dt.datetime
+    values: Mapping[str, Decimal | None] = field(converter=_numbers)
+    scorecard: Scorecard | None = None
+    evidence_count: int = 0
+
+    @property
+    def total(self) -> Decimal | None:
+        """The weighted total score (``None`` without objectives or values)."""
+        return None if self.scorecard is None else self.scorecard.total
+
+
+@frozen
+class AlertRecord:
+    """A raised alert (the key makes raising idempotent)."""
+
+    key: str
+    rule: str
+    subject: SubjectRef
+    period_key: str
+    indicator: str
+    value: Decimal | None
+    reason: str
+    raised_at: dt.datetime
+    review_id: str = ""
