@@ -411,6 +411,13 @@ class CommissionReward:
                 field="rate",
                 valid="rate >= 0, or target_variable (indicator or number)",
             )
+        needs_variable = bool(self.plan.kickers) or self.plan.payout_cap_multiple is not None
+        if needs_variable and self.target_variable is None:
+            raise InvalidValue(
+                "this plan has kickers or a payout cap in multiples of the target variable",
+                field="target_variable",
+                valid="target_variable (indicator or number) instead of rate",
+            )
         if self.rate is not None and self.rate < 0:
             raise InvalidValue(
                 f"negative commission rate {self.rate}", field="rate", valid="a rate >= 0"
@@ -450,7 +457,10 @@ class CommissionReward:
 
     def compute(self, values: Mapping[str, Decimal | None]) -> tuple[Decimal | None, str]:
         """``(commission amount, explanation)``; ``None`` without data."""
-        result = self.compute_commission(values)
+        return self.explain(self.compute_commission(values))
+
+    def explain(self, result: CommissionResult | None) -> tuple[Decimal | None, str]:
+        """``(amount, explanation)`` for an already computed commission result."""
         if result is None:
             return None, "credited, quota or target variable has no value"
         return result.amount, (
@@ -804,7 +814,9 @@ def evaluate_rule(
     commission = None
     if isinstance(rule.reward, CommissionReward):
         commission = rule.reward.compute_commission(clean)
-    raw, why = rule.reward.compute(clean)
+        raw, why = rule.reward.explain(commission)
+    else:
+        raw, why = rule.reward.compute(clean)
     notes.append(why)
     if raw is None:
         return outcome(OutcomeStatus.NO_DATA, Decimal(0), notes)

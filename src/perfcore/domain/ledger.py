@@ -284,6 +284,7 @@ class Ledger:
     _entries: list[LedgerEntry] = field(factory=list, init=False)
     _by_idem: dict[str, LedgerEntry] = field(factory=dict, init=False)
     _lines: dict[str, list[LedgerEntry]] = field(factory=dict, init=False)
+    _line_index: dict[tuple[str, str], list[str]] = field(factory=dict, init=False)
     _balances: dict[Account, Decimal] = field(factory=dict, init=False)
 
     # ------------------------------------------------------------------ construction
@@ -348,14 +349,18 @@ class Ledger:
 
     def lines(self, *, rule_id: str | None = None, subject: str | None = None) -> list[LineSummary]:
         """All award lines, optionally filtered by rule id and subject text, in award order."""
+        if rule_id is not None and subject is not None:
+            texts: Iterable[str] = self._line_index.get((rule_id, subject), ())
+        else:
+            texts = self._lines
         out: list[LineSummary] = []
-        for text, entries in self._lines.items():
+        for text in texts:
             key = _parse_key(text)
             if rule_id is not None and key.rule_id != rule_id:
                 continue
             if subject is not None and key.subject != subject:
                 continue
-            out.append(_summarise(key, entries))
+            out.append(_summarise(key, self._lines[text]))
         return out
 
     # ------------------------------------------------------------------ writing
@@ -660,6 +665,9 @@ class Ledger:
         self._entries.append(entry)
         self._by_idem[entry.idempotency_key] = entry
         if entry.line_key:
+            if entry.line_key not in self._lines:
+                key = _parse_key(entry.line_key)
+                self._line_index.setdefault((key.rule_id, key.subject), []).append(entry.line_key)
             self._lines.setdefault(entry.line_key, []).append(entry)
         self._balances[entry.account] = self.balance(entry.account) + entry.amount
 

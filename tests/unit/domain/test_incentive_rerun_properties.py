@@ -14,10 +14,13 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from perfcore.domain.commission import CommissionPlan, CommissionTier
 from perfcore.domain.incentive import (
     Cadence,
     Caps,
+    CommissionReward,
     Condition,
+    FixedReward,
     IncentiveRule,
     RateReward,
     RewardTier,
@@ -43,6 +46,16 @@ def rules() -> st.SearchStrategy[IncentiveRule]:
             st.integers(1, 5),
         ),
         st.just(TieredReward("rounds", [RewardTier(5, 10), RewardTier(10, 25)], kind="points")),
+        st.just(FixedReward("leave_days", "0.5")),
+        st.just(
+            CommissionReward(
+                CommissionPlan("marginal", (CommissionTier(0, 1), CommissionTier(1, "1.5"))),
+                credited="rounds",
+                quota=7,
+                rate="33.3",
+                currency="EUR",
+            )
+        ),
     )
     caps = st.builds(
         Caps,

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from perfcore.domain.commission import CommissionPlan, CommissionTier
+from perfcore.domain.commission import CommissionPlan, CommissionTier, Kicker
 from perfcore.domain.errors import InvalidPeriod, InvalidValue
 from perfcore.domain.incentive import (
     Cadence,
@@ -399,3 +399,10 @@ def test_condition_must_declare_what_it_reads() -> None:
     with pytest.raises(InvalidValue) as err:
         Condition("a > 1", [("a", "gossip")])
     assert err.value.field == "reads[0].reporting_kind"
+
+
+def test_commission_reward_with_kickers_needs_the_target_variable() -> None:
+    plan = CommissionPlan("marginal", (CommissionTier(0, 1),), kickers=(Kicker("1.1", "0.05"),))
+    with pytest.raises(InvalidValue) as err:
+        CommissionReward(plan, credited="b", quota=1, rate="0.1", currency="EUR")
+    assert err.value.field == "target_variable"
