@@ -211,13 +211,16 @@ class ObjectiveTree:
         return out
 
     def contributors(self, objective_id: str) -> tuple[Objective, ...]:
-        """Alignment: direct children owned by someone other than this objective's owner.
+        """Alignment: non-archived direct children owned by someone other than this objective's
+        owner.
 
         These are the cross-owner "contributes to" links (e.g. team leaders' objectives under the
         plant manager's); they feed the roll-up like any other child.
         """
         owner = self.get(objective_id).owner
-        return tuple(o for o in self.children(objective_id) if o.owner != owner)
+        return tuple(
+            o for o in self.children(objective_id) if o.owner != owner and not o.is_archived
+        )
 
     def overdue(self, today: dt.date) -> tuple[Objective, ...]:
         """Open objectives whose due date is before ``today`` (the clock's local date)."""
