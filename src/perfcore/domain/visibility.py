@@ -268,8 +268,9 @@ def decide(viewer: Viewer, action: Action, target: Target, context: VisibilityCo
             valid=", ".join(a.value for a in Action),
         ) from None
     if action is Action.CHANGE and target.finalized:
+        what = _what(target)
         return _deny(
-            f"{_what(target)[0].upper()}{_what(target)[1:]} is finalized and immutable; nobody can change it "
+            f"{what[0].upper()}{what[1:]} is finalized and immutable; nobody can change it "
             "until it is reopened with a recorded reason."
         )
     org = context.org
