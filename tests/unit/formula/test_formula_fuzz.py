@@ -140,9 +140,13 @@ ROW = {
 
 def _outcome(text: str) -> None:
     before = set(sys.modules)
+    compiled: CompiledFormula | None = None
+    error: FormulaError | None = None
     try:
         compiled = compile(text, SCHEMA)
-    except FormulaError as error:
+    except FormulaError as exc:
+        error = exc
+    if error is not None:
         assert error.code
         assert str(error)  # rendering never fails
         if error.span is not None:
