@@ -181,6 +181,17 @@ class Period:
     end: dt.date = field(validator=_check_end)
     kind: PeriodKind = field(default=PeriodKind.CUSTOM, order=False)
 
+    def __attrs_post_init__(self) -> None:
+        if self.kind is PeriodKind.CUSTOM:
+            return
+        lo, hi = _canonical_range(self.kind, self.start)
+        if (lo, hi) != (self.start, self.end):
+            raise InvalidPeriod(
+                f"{self.start}..{self.end} is not a whole {self.kind.value}",
+                field="period",
+                valid=f"{lo}..{hi} for {self.kind.value} {self.key}, or kind custom",
+            )
+
     # -- named constructors -------------------------------------------------------------
     @classmethod
     def day(cls, date: dt.date) -> Period:
@@ -397,6 +408,24 @@ class Period:
             span = dt.timedelta(days=self.days)
             return Period.custom(self.start - span, self.end - span)
         return Period.containing(self.kind, self.start - dt.timedelta(days=1))
+
+
+def _canonical_range(kind: PeriodKind, date: dt.date) -> tuple[dt.date, dt.date]:
+    """First and last date of the ``kind`` period containing ``date`` (not custom)."""
+    if kind is PeriodKind.DAY:
+        return date, date
+    if kind is PeriodKind.WEEK:
+        monday = date - dt.timedelta(days=date.weekday())
+        return monday, monday + dt.timedelta(days=6)
+    if kind is PeriodKind.MONTH:
+        first_month = last_month = date.month
+    elif kind is PeriodKind.QUARTER:
+        first_month = 3 * ((date.month - 1) // 3) + 1
+        last_month = first_month + 2
+    else:
+        first_month, last_month = 1, 12
+    last_day = calendar.monthrange(date.year, last_month)[1]
+    return dt.date(date.year, first_month, 1), dt.date(date.year, last_month, last_day)
 
 
 def _period_kind(kind: PeriodKind | str) -> PeriodKind:
