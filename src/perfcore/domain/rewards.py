@@ -124,7 +124,8 @@ class Condition:
     """Formula text (``perfcore.formula`` syntax) and the indicators it reads.
 
     Raises:
-        InvalidValue: empty text (``text``), no or duplicate reads (``reads[i]``).
+        InvalidValue: empty text (``text``), duplicate reads (``reads[i]``). A condition with no
+            reads is allowed (a constant), but then it can see no values at all.
     """
 
     text: str
@@ -134,12 +135,6 @@ class Condition:
         if not self.text.strip():
             raise InvalidValue(
                 "condition text is empty", field="text", valid="a formula over the reads"
-            )
-        if not self.reads:
-            raise InvalidValue(
-                "a condition must declare the indicators it reads",
-                field="reads",
-                valid="one or more indicator names",
             )
         seen: set[str] = set()
         for i, r in enumerate(self.reads):
