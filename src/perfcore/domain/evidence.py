@@ -113,8 +113,10 @@ class EvidenceType:
 
     name: str
     fields: tuple[FieldSpec, ...]
+    _names: frozenset[str] = field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_names", frozenset(s.name for s in self.fields))
         _check_name("evidence type", self.name, "evidence_types[].name")
         seen: set[str] = set()
         for spec in self.fields:
@@ -456,8 +458,9 @@ def validate_record(
             reasons.append(Reason.of(err))
             return None
 
-    for k in sorted(set(raw) - _TOP_KEYS, key=str):
-        reasons.append(Reason(str(k), "unknown key", ", ".join(sorted(_TOP_KEYS))))
+    if not raw.keys() <= _TOP_KEYS:
+        for k in sorted(set(raw) - _TOP_KEYS, key=str):
+            reasons.append(Reason(str(k), "unknown key", ", ".join(sorted(_TOP_KEYS))))
     subject_raw = raw.get("subject")
     subject: object = None
     if isinstance(subject_raw, SubjectRef):
@@ -485,9 +488,10 @@ def validate_record(
     if not isinstance(fields_raw, Mapping):
         reasons.append(Reason("fields", "not a mapping", "a mapping of field name to value"))
     else:
-        declared = ", ".join(s.name for s in etype.fields) or "no fields"
-        for name in sorted(set(fields_raw) - {s.name for s in etype.fields}, key=str):
-            reasons.append(Reason(f"fields.{name}", "unknown field", declared))
+        if not fields_raw.keys() <= etype._names:
+            declared = ", ".join(s.name for s in etype.fields) or "no fields"
+            for name in sorted(set(fields_raw) - etype._names, key=str):
+                reasons.append(Reason(f"fields.{name}", "unknown field", declared))
         for spec in etype.fields:
             path = f"fields.{spec.name}"
             value = fields_raw.get(spec.name)

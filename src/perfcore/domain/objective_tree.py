@@ -111,6 +111,7 @@ class ObjectiveTree:
     def __init__(self, objectives: Iterable[Objective] = ()) -> None:
         self._nodes: dict[str, Objective] = {}
         self._children: dict[str, dict[str, None]] = {}
+        self._cache: dict[str, Fraction | None] = {}
         pending = list(objectives)
         if pending:
             self._load(pending)
@@ -160,6 +161,7 @@ class ObjectiveTree:
             if o.parent_id is not None:
                 _check_can_have_children(nodes[o.parent_id], o.id)
         self._nodes = nodes
+        self._cache = {}
         self._children = {i: {} for i in nodes}
         for i in sorted(nodes):
             parent = nodes[i].parent_id
@@ -235,17 +237,14 @@ class ObjectiveTree:
             InvalidWeight: all non-archived children of some group below have weight 0, or a
                 target-weighted child has a negative target or none.
         """
-        p = self._fractions(objective_id)[objective_id]
+        p = self._value(objective_id)
         return None if p is None else to_decimal(p)
 
     def rollup(self) -> dict[str, Decimal | None]:
         """Progress of every objective, keyed by id (sorted)."""
-        memo: dict[str, Fraction | None] = {}
-        for root in self.roots():
-            memo.update(self._fractions(root.id))
         out: dict[str, Decimal | None] = {}
-        for i in sorted(memo):
-            p = memo[i]
+        for i in sorted(self._nodes):
+            p = self._value(i)
             out[i] = None if p is None else to_decimal(p)
         return out
 
@@ -264,7 +263,7 @@ class ObjectiveTree:
                     "measured from the baseline, not clamped"
                 )
             return RollUp(objective_id, p, note=note)
-        memo = self._fractions(objective_id)
+        memo = {c: self._value(c) for c in self._children[objective_id]}
         counted, excluded = self._split_children(objective_id, memo)
         if not counted:
             note = "no child with a value; this objective has no value"
@@ -281,7 +280,7 @@ class ObjectiveTree:
             )
             for c, w, p in counted
         )
-        p_all = memo[objective_id]
+        p_all = self._value(objective_id)
         how = "target-weighted" if o.weighting is Weighting.TARGET else "weighted"
         note = f"{how} mean of {len(parts)} child objective(s)"
         if any(e.reason == "no value" for e in excluded):
@@ -342,30 +341,45 @@ class ObjectiveTree:
             counted = []
         return counted, excluded
 
-    def _fractions(self, objective_id: str) -> dict[str, Fraction | None]:
-        """Exact progress of ``objective_id`` and its whole subtree (iterative post-order)."""
+    def _value(self, objective_id: str) -> Fraction | None:
+        """Exact progress of one objective, using and filling the cache.
+
+        The cache holds the progress of objectives whose subtree has not changed since it was
+        computed; every change invalidates the changed node and its ancestors, so a change costs
+        one walk up the tree plus the siblings' cached values.
+        """
         self.get(objective_id)
-        memo: dict[str, Fraction | None] = {}
+        cache = self._cache
+        if objective_id in cache:
+            return cache[objective_id]
         stack: list[tuple[str, bool]] = [(objective_id, False)]
         while stack:
             node, expanded = stack.pop()
+            if node in cache:
+                continue
             o = self._nodes[node]
             if o.is_key_result:
                 assert o.baseline is not None
                 assert o.target is not None
-                memo[node] = baseline_progress(o.baseline, o.target, o.current)
+                cache[node] = baseline_progress(o.baseline, o.target, o.current)
                 continue
             if not expanded:
                 stack.append((node, True))
-                stack.extend((c, False) for c in self._children[node])
+                stack.extend((c, False) for c in self._children[node] if c not in cache)
                 continue
-            counted, _ = self._split_children(node, memo)
+            counted, _ = self._split_children(node, cache)
             if not counted:
-                memo[node] = None
+                cache[node] = None
                 continue
             total_w = sum((w for _, w, _ in counted), Fraction(0))
-            memo[node] = sum((w * p for _, w, p in counted), Fraction(0)) / total_w
-        return memo
+            cache[node] = sum((w * p for _, w, p in counted), Fraction(0)) / total_w
+        return cache[objective_id]
+
+    def _invalidate(self, objective_id: str | None) -> None:
+        cur = objective_id
+        while cur is not None and cur in self._nodes:
+            self._cache.pop(cur, None)
+            cur = self._nodes[cur].parent_id
 
     def _chain_progress(self, ids: Iterable[str]) -> dict[str, Decimal | None]:
         out: dict[str, Decimal | None] = {}
@@ -520,14 +534,19 @@ class ObjectiveTree:
     def _put(self, objective: Objective) -> None:
         """Store ``objective`` (new or changed), moving it between parents' child sets."""
         prev = self._nodes.get(objective.id)
-        if prev is not None and prev.parent_id != objective.parent_id:
-            self._detach(objective.id)
+        if prev is not None:
+            self._invalidate(objective.id)
+            if prev.parent_id != objective.parent_id:
+                self._detach(objective.id)
         self._nodes[objective.id] = objective
+        self._invalidate(objective.id)
         self._children.setdefault(objective.id, {})
         if objective.parent_id is not None:
             self._children[objective.parent_id][objective.id] = None
 
     def _delete(self, objective_id: str) -> None:
+        self._invalidate(objective_id)
+        self._cache.pop(objective_id, None)
         self._detach(objective_id)
         del self._nodes[objective_id]
         del self._children[objective_id]

@@ -120,3 +120,30 @@ def test_moving_a_key_result_and_back_restores_every_value(
     tree.reparent(kr.id, target_group)  # every group keeps its weighted anchor child
     tree.reparent(kr.id, old_parent)
     assert tree.rollup() == before
+
+
+@settings(max_examples=40, deadline=None)
+@given(trees(), st.data())
+def test_cached_roll_up_after_changes_equals_a_fresh_computation(
+    objectives: list[Objective], data: st.DataObject
+) -> None:
+    """After any sequence of changes (values, weights, archiving, moves), the tree's incremental
+    roll-up equals a roll-up of the same objectives built from scratch."""
+    tree = ObjectiveTree.build(objectives)
+    tree.rollup()  # fill the cache
+    krs = [o.id for o in objectives if o.is_key_result and not o.id.startswith("anchor")]
+    groups = [o.id for o in objectives if not o.is_key_result]
+    for _ in range(data.draw(st.integers(1, 8))):
+        if not krs:
+            break
+        kr = data.draw(st.sampled_from(krs))
+        action = data.draw(st.sampled_from(["current", "weight", "archive", "move"]))
+        if action == "current":
+            tree.set_current(kr, data.draw(decimals))
+        elif action == "weight":
+            tree.set_weight(kr, data.draw(weights))
+        elif action == "archive" and not tree.get(kr).is_archived:
+            tree.transition(kr, "archived")
+        elif action == "move":
+            tree.reparent(kr, data.draw(st.sampled_from(groups)))
+        assert tree.rollup() == ObjectiveTree.build(list(tree)).rollup()
