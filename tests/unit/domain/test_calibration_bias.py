@@ -228,3 +228,15 @@ def test_share_excess_examples_from_the_research_are_labelled(
     sentences = [f.sentence for f in rater.flags if f.threshold.startswith("share above")]
     assert len(sentences) == 1
     assert label in sentences[0]
+
+
+@pytest.mark.parametrize("rows", [[[1, 5], [2, 2], [3, 4]], [[1, 2, 3, 4], [4, 4, 4, 4]]])
+def test_within_ratee_sd_for_other_numbers_of_dimensions(rows: list[list[int]]) -> None:
+    """Any number of dimensions: SD across the row, ddof 0 (statistics.pstdev)."""
+    assert within_ratee_sd(rows) == pytest.approx([statistics.pstdev(r) for r in rows])
+
+
+def test_ragged_rows_are_refused_with_the_row_index() -> None:
+    with pytest.raises(InvalidValue) as err:
+        within_ratee_sd([[1, 2, 3], [1, 2]])
+    assert (err.value.field, err.value.valid) == ("rows[1]", "3")

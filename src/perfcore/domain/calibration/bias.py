@@ -19,8 +19,12 @@ suppressed. Every flag carries the threshold it used and a sentence for a person
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Sequence
 from fractions import Fraction
+from itertools import repeat
+from operator import add, itemgetter, mul
 
 from attrs import frozen
 
@@ -265,8 +269,7 @@ def rater_bias(
     size = len(order)
     counts = [[0] * size for _ in range(batch.rater_count)]
     try:
-        for g, v in zip(batch.raters, batch.values, strict=True):
-            counts[g][lookup[v]] += 1
+        buckets = list(map(lookup.__getitem__, batch.values))
     except KeyError:
         bad = next(i for i, v in enumerate(batch.values) if v not in lookup)
         raise InvalidValue(
@@ -274,6 +277,9 @@ def rater_bias(
             field=f"values[{bad}]",
             valid=", ".join(str(k) for k in sorted(mapping.mapping)),
         ) from None
+    # count (rater, bucket) pairs in C: key = rater·size + bucket
+    for key, count in Counter(map(add, map(mul, batch.raters, repeat(size)), buckets)).items():
+        counts[key // size][key % size] = count
     mid = size // 2 if size % 2 else None
     targets = [float(guideline.targets[b]) for b in order] if guideline else None
     big_m, big_s = st.pop_mean, st.pop_sd
@@ -403,30 +409,42 @@ def within_ratee_sd(
     if not rows:
         return ()
     width = len(rows[0])
-    for i, row in enumerate(rows):
-        if len(row) != width:
-            raise InvalidValue(
-                f"{len(row)} dimensions, expected {width}", field=f"rows[{i}]", valid=str(width)
-            )
-    cols = [[float(x) for x in col] for col in zip(*rows, strict=True)]
+    _check_rectangular(rows, width)
+    cols = [list(map(float, col)) for col in zip(*rows, strict=True)]
     if standardise:
         cols = [_zcol(col, len(rows)) for col in cols]
     return _sds_of_columns(cols, width)
 
 
 def _sds_of_columns(cols: list[list[float]], width: int) -> tuple[float, ...]:
-    """Per-row SD (ddof 0) of data held as columns."""
-    sums = [sum(t) for t in zip(*cols, strict=True)]
-    squares = [sum(t) for t in zip(*[[x * x for x in col] for col in cols], strict=True)]
+    """Per-row SD (ddof 0, two-pass: mean first, then squared deviations) of column data.
+
+    Three dimensions (the usual competency triple) take an unrolled fast path.
+    """
     sqrt = math.sqrt
+    inv = 1.0 / width
     out: list[float] = []
-    for s1, s2 in zip(sums, squares, strict=True):
-        m = s1 / width
-        mean_square = s2 / width
-        v = mean_square - m * m
-        # one-pass variance: treat cancellation noise (relative to the mean square) as zero
-        out.append(sqrt(v) if v > 1e-12 * mean_square else 0.0)
+    append = out.append
+    if width == 3:
+        for x, y, z in zip(*cols, strict=True):
+            m = (x + y + z) * inv
+            dx, dy, dz = x - m, y - m, z - m
+            append(sqrt((dx * dx + dy * dy + dz * dz) * inv))
+        return tuple(out)
+    for row in zip(*cols, strict=True):
+        m = sum(row) * inv
+        append(sqrt(sum([(x - m) * (x - m) for x in row]) * inv))
     return tuple(out)
+
+
+def _check_rectangular(rows: Sequence[Sequence[float]], width: int) -> None:
+    if len(set(map(len, rows))) > 1:
+        bad = next(i for i, row in enumerate(rows) if len(row) != width)
+        raise InvalidValue(
+            f"{len(rows[bad])} dimensions, expected {width}",
+            field=f"rows[{bad}]",
+            valid=str(width),
+        )
 
 
 def _zcol(col: list[float], count: int) -> list[float]:
@@ -439,28 +457,32 @@ def _zcol(col: list[float], count: int) -> list[float]:
     return [(x - centre) * inv for x in col]
 
 
-def _mean_pairwise_r(cols: list[list[float]]) -> float | None:
-    """Mean Pearson r over all pairs of columns that vary (None when no pair does)."""
+def _mean_pairwise_r(cols: Sequence[Sequence[float]]) -> float | None:
+    """Mean Pearson r over all pairs of columns that vary (None when no pair does).
+
+    Sums of squares and cross-products are one-pass sums (exact for ratings on a decimal
+    scale of a few steps); a column whose centred sum of squares is within 1e-12 of its raw sum
+    of squares counts as constant.
+    """
     k = len(cols[0])
     width = len(cols)
-    centred: list[list[float] | None] = []
-    norms: list[float] = []
-    for col in cols:
-        m = sum(col) / k
-        c = [x - m for x in col]
-        ss = sum([x * x for x in c])
-        centred.append(c if ss > 0 else None)
-        norms.append(math.sqrt(ss))
+    sums = [sum(col) for col in cols]
+    ssd: list[float | None] = []
+    for col, s1 in zip(cols, sums, strict=True):
+        raw = sum(map(mul, col, col))
+        centred = raw - s1 * s1 / k
+        ssd.append(centred if centred > 1e-12 * raw else None)
     total, pairs = 0.0, 0
     for a in range(width):
-        ca = centred[a]
-        if ca is None:
+        sa = ssd[a]
+        if sa is None:
             continue
         for b in range(a + 1, width):
-            cb = centred[b]
-            if cb is None:
+            sb = ssd[b]
+            if sb is None:
                 continue
-            total += sum([x * y for x, y in zip(ca, cb, strict=True)]) / (norms[a] * norms[b])
+            cross = sum(map(mul, cols[a], cols[b])) - sums[a] * sums[b] / k
+            total += cross / math.sqrt(sa * sb)
             pairs += 1
     return total / pairs if pairs else None
 
@@ -512,26 +534,28 @@ def halo(
     width = len(rows[0]) if rows else 0
     if rows and width < 2:
         raise InvalidValue("halo needs at least 2 dimensions", field="rows[0]", valid="≥ 2")
-    for i, row in enumerate(rows):
-        if len(row) != width:
-            raise InvalidValue(
-                f"{len(row)} dimensions, expected {width}", field=f"rows[{i}]", valid=str(width)
-            )
-    cols = [[float(x) for x in col] for col in zip(*rows, strict=True)] if rows else []
-    sds = _sds_of_columns([_zcol(c, len(rows)) for c in cols], width) if rows else ()
-    teams: dict[int, list[int]] = {}
-    for i, g in enumerate(raters):
-        teams.setdefault(g, []).append(i)
+    _check_rectangular(rows, width)
     r_measure: dict[int, float | None] = {}
     sd_measure: dict[int, float] = {}
     suppressed: list[int] = []
-    for g in sorted(teams):
-        idx = teams[g]
-        if len(idx) < th.min_group:
-            suppressed.append(g)
-            continue
-        r_measure[g] = _mean_pairwise_r([[col[i] for i in idx] for col in cols])
-        sd_measure[g] = sum(sds[i] for i in idx) / len(idx)
+    if len(rows) > 1:
+        cols = [list(map(float, col)) for col in zip(*rows, strict=True)]
+        sds = _sds_of_columns([_zcol(c, len(rows)) for c in cols], width)
+        # group ratees by rater once (stable sort), then work on contiguous slices
+        order = sorted(range(len(raters)), key=raters.__getitem__)
+        pick = itemgetter(*order)
+        grouped = [pick(col) for col in cols]
+        sd_sorted = pick(sds)
+        keys = pick(raters)
+        for g in sorted(set(raters)):
+            start, end = bisect_left(keys, g), bisect_right(keys, g)
+            if end - start < th.min_group:
+                suppressed.append(g)
+                continue
+            r_measure[g] = _mean_pairwise_r([col[start:end] for col in grouped])
+            sd_measure[g] = sum(sd_sorted[start:end]) / (end - start)
+    elif rows:
+        suppressed.append(raters[0])
     rs = [r for r in r_measure.values() if r is not None]
     org_r = math.fsum(rs) / len(rs) if rs else None
     org_sd = math.fsum(sd_measure.values()) / len(sd_measure) if sd_measure else None
