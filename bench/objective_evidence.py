@@ -1,9 +1,10 @@
 """Objective roll-up and evidence validation costs, as same-run ratios (not a B-target script).
 
 1. ``rollup_incremental``: one key-result update followed by reading the root's progress, in a
-   tree of about ``--nodes`` objectives (each under a random group). Baseline: a full, from-scratch roll-up of the same
-   tree (``ObjectiveTree.build(...).rollup()``). The ratio shows what the cache buys:
-   incremental / full (lower is better; target ≤ 0.05 for 20k nodes).
+   tree of about ``--nodes`` objectives (each under a random group). Baseline: a full,
+   from-scratch roll-up of the same tree (``ObjectiveTree.build(...).rollup()``). The ratio
+   shows what the cache buys: incremental / full (lower is better; target ≤ 0.05 for 20k
+   nodes).
 2. ``validate_record``: per-row cost of :func:`validate_record` on a 6-field evidence type,
    against a plain-Python baseline that only copies the row's fields and parses the timestamp
    (the least any validator must do). Ratio = ours / baseline; reported, no target.
