@@ -262,6 +262,10 @@ def _line(
 ) -> ScorecardLine:
     rule = version.rule
     diagnostics = list(iv.diagnostics)
+    if iv.version is not None and iv.version != version.number:
+        diagnostics.append(
+            f"value computed with version {iv.version} but scored with version {version.number}"
+        )
     raw: Decimal | None = None
     score: Decimal | None = None
     attainment = None if iv.value is None else version.attainment(iv.value)

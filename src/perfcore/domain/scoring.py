@@ -23,7 +23,7 @@ naming the field (``points[2].x``) and what would be valid.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from itertools import pairwise
 from typing import Protocol, runtime_checkable
@@ -34,6 +34,7 @@ from perfcore.domain.errors import InvalidScoring, InvalidValue
 from perfcore.domain.values import as_decimal
 
 __all__ = [
+    "RULE_KINDS",
     "AttainmentRatio",
     "BandPoint",
     "BandTable",
@@ -46,6 +47,7 @@ __all__ = [
     "TargetRange",
     "apply_cap",
     "attainment",
+    "make_rule",
 ]
 
 _ZERO = Decimal(0)
@@ -532,3 +534,65 @@ class StepTable:
         sign = "≥" if self.direction is Direction.HIGHER_IS_BETTER else "≤"
         body = ", ".join(f"{sign}{_fmt(p.x)}→{_fmt(p.y)}" for p in self.points)
         return f"step table {body} (otherwise {_fmt(self.below)})"
+
+
+# --------------------------------------------------------------------------- from plan data
+
+_RULE_PARAMS: dict[str, tuple[type[ScoringRule], tuple[str, ...], tuple[str, ...]]] = {
+    # kind: (class, required parameters, optional parameters)
+    "ratio": (AttainmentRatio, ("target",), ()),
+    "inverse_ratio": (InverseRatio, ("target",), ("cap",)),
+    "reflection": (Reflection, ("target",), ()),
+    "baseline_progress": (BaselineProgress, ("baseline", "target"), ()),
+    "target_range": (TargetRange, ("low", "high", "falloff"), ()),
+    "band_table": (BandTable, ("points",), ("direction",)),
+    "step_table": (StepTable, ("points",), ("direction", "below")),
+}
+
+RULE_KINDS: tuple[str, ...] = tuple(_RULE_PARAMS)
+"""The scoring rule kinds :func:`make_rule` understands."""
+
+
+def make_rule(kind: str, params: Mapping[str, object], *, field: str = "scoring") -> ScoringRule:
+    """Build a scoring rule from plan data.
+
+    Example: ``make_rule("band_table", {"points": [[90, 50], [100, 100], [120, 200]]})``.
+
+    Parameters per kind: ``ratio``/``reflection`` target; ``inverse_ratio`` target, cap?;
+    ``baseline_progress`` baseline, target; ``target_range`` low, high, falloff; ``band_table``
+    points, direction?; ``step_table`` points, direction?, below?.
+
+    Raises:
+        InvalidScoring: unknown kind (field ``scoring.kind``), a missing or unknown parameter
+            (field ``scoring.<param>``), or the rule's own validation error, with its path under
+            ``field``.
+    """
+    spec = _RULE_PARAMS.get(kind)
+    if spec is None:
+        raise InvalidScoring(
+            f"unknown scoring method {kind!r}", field=f"{field}.kind", valid=", ".join(RULE_KINDS)
+        )
+    cls, required, optional = spec
+    allowed = (*required, *optional)
+    for name in params:
+        if name not in allowed:
+            raise InvalidScoring(
+                f"{kind} scoring has no parameter {name!r}",
+                field=f"{field}.{name}",
+                valid=", ".join(allowed),
+            )
+    for name in required:
+        if name not in params:
+            raise InvalidScoring(
+                f"{kind} scoring needs {name!r}", field=f"{field}.{name}", valid=", ".join(allowed)
+            )
+    try:
+        return cls(**params)
+    except InvalidValue as exc:
+        raise exc.at(field) from None
+    except TypeError:
+        raise InvalidScoring(
+            f"{kind} scoring parameters have the wrong shape: {dict(params)!r}",
+            field=field,
+            valid=f"{', '.join(allowed)}; points as a list of [x, y] pairs",
+        ) from None

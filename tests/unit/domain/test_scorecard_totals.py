@@ -336,3 +336,9 @@ def test_objective_weights_need_every_line_placed_and_weighted() -> None:
             objective_weights={"q": -1},
         )
     assert err3.value.field == "objective_weights.q"
+
+
+def test_a_value_from_another_version_is_flagged_on_the_line() -> None:
+    value = IndicatorValue("a", Decimal(100), 1, ("E1",), 7, ())
+    card = build_scorecard(ME, MARCH, {"a": version()}, {"a": value})
+    assert "value computed with version 7 but scored with version 1" in card.line("a").explanation

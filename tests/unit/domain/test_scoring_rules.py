@@ -249,3 +249,49 @@ def test_rules_refuse_non_numbers_with_the_field_name() -> None:
     assert err.value.field == "target"
     assert err.value.valid is not None
     assert "number" in err.value.valid
+
+
+# --------------------------------------------------------------------------- plan data
+
+
+def test_make_rule_builds_each_kind_from_plan_data() -> None:
+    from perfcore.domain.scoring import RULE_KINDS, make_rule
+
+    table = make_rule("band_table", {"points": [[90, 50], [100, 100], [120, 200]]})
+    assert table == BandTable([(90, 50), (100, 100), (120, 200)])
+    assert make_rule("reflection", {"target": "2.0"}).score(Decimal("2.4")) == Decimal("0.8")
+    assert make_rule("step_table", {"points": [[1, 1]], "below": 0}).kind == "step_table"
+    assert set(RULE_KINDS) == {
+        "ratio",
+        "inverse_ratio",
+        "reflection",
+        "baseline_progress",
+        "target_range",
+        "band_table",
+        "step_table",
+    }
+
+
+def test_make_rule_errors_name_the_path_under_scoring() -> None:
+    from perfcore.domain.scoring import make_rule
+
+    with pytest.raises(InvalidScoring) as err:
+        make_rule("sigmoid", {})
+    assert err.value.field == "scoring.kind"
+    assert err.value.valid is not None
+    assert "band_table" in err.value.valid
+    with pytest.raises(InvalidScoring) as err:
+        make_rule("ratio", {})
+    assert err.value.field == "scoring.target"
+    with pytest.raises(InvalidScoring) as err:
+        make_rule("ratio", {"target": 5, "cap": 2})
+    assert (err.value.field, err.value.valid) == ("scoring.cap", "target")
+    with pytest.raises(InvalidScoring) as err:
+        make_rule("band_table", {"points": [[90, 50], [90, 60]]}, field="indicators.oee.scoring")
+    assert err.value.field == "indicators.oee.scoring.points[1].x"
+    with pytest.raises(InvalidScoring) as err:
+        make_rule("ratio", {"target": 0})
+    assert err.value.field == "scoring.target"
+    with pytest.raises(InvalidScoring) as err:
+        make_rule("band_table", {"points": 5})
+    assert err.value.field == "scoring"
