@@ -409,6 +409,8 @@ def within_ratee_sd(
     if not rows:
         return ()
     width = len(rows[0])
+    if width < 1:
+        raise InvalidValue("a row has no dimensions", field="rows[0]", valid="≥ 1 dimension")
     _check_rectangular(rows, width)
     cols = [list(map(float, col)) for col in zip(*rows, strict=True)]
     if standardise:
@@ -461,7 +463,7 @@ def _mean_pairwise_r(cols: Sequence[Sequence[float]]) -> float | None:
     """Mean Pearson r over all pairs of columns that vary (None when no pair does).
 
     Sums of squares and cross-products are one-pass sums (exact for ratings on a decimal
-    scale of a few steps); a column whose centred sum of squares is within 1e-12 of its raw sum
+    scale of a few steps); a column whose centred sum of squares is at most 1e-12 × its raw sum
     of squares counts as constant.
     """
     k = len(cols[0])
