@@ -35,6 +35,7 @@ __all__ = [
     "ReviewReminderDue",
     "ReviewSubmitted",
     "ScorecardComputed",
+    "ScorecardsStale",
     "SourceSynced",
 ]
 
@@ -63,6 +64,14 @@ class EvidenceRecorded(Event):
     evidence_type: str
     occurred_at: dt.datetime
     period_keys: tuple[str, ...]
+
+
+@frozen
+class ScorecardsStale(Event):
+    """New or corrected evidence touched these ``(subject, period key)`` pairs; their scorecards
+    must be refreshed (emitted once per ingest, not once per record)."""
+
+    pairs: tuple[tuple[SubjectRef, str], ...]
 
 
 @frozen

@@ -36,6 +36,7 @@ class Context:
     - ``sources``: plan source name → an already built ``EvidenceSource`` (overrides plugins).
     - ``plugins``: a plugin host used to build sources and notifiers by kind (optional).
     - ``plan_loader``: ``PlanVersion -> compiled plan``; set by bootstrap.
+    - ``retry_events``: re-runs parked event handlers; set by the message bus.
     """
 
     uow: AbstractUnitOfWork
@@ -45,6 +46,7 @@ class Context:
     sources: dict[str, EvidenceSource] = field(factory=dict)
     plugins: Any = None
     plan_loader: Callable[[PlanVersion], Any] | None = None
+    retry_events: Callable[[], int] | None = None
     _plans: dict[str, Any] = field(factory=dict)
 
     def plan_for(self, version: PlanVersion) -> Any:
@@ -56,6 +58,10 @@ class Context:
             cached = self.plan_loader(version)
             self._plans[version.content_hash] = cached
         return cached
+
+    def remember_plan(self, version: PlanVersion, plan: Any) -> None:
+        """Cache an already loaded plan for ``version``."""
+        self._plans[version.content_hash] = plan
 
     def plan(self) -> Any:
         """The compiled current (latest) plan; ``NotFound`` before any plan was applied."""

@@ -60,6 +60,7 @@ class MessageBus:
         self.command_handlers = dict(command_handlers)
         self.event_handlers = {k: list(v) for k, v in event_handlers.items()}
         self.max_event_attempts = max_event_attempts
+        ctx.retry_events = self.retry_failed_events
         self._by_name = {
             _handler_name(h): h for handlers in self.event_handlers.values() for h in handlers
         }

@@ -17,7 +17,7 @@ from attrs import field, frozen
 from perfcore.domain.scorecard import Scorecard
 from perfcore.domain.values import SubjectRef
 
-__all__ = ["AcceptedEvidence", "AlertRecord", "ScorecardRecord"]
+__all__ = ["AcceptedEvidence", "AlertRecord", "MilestoneState", "ScorecardRecord"]
 
 
 def _values(value: Mapping[str, object]) -> Mapping[str, object]:
@@ -81,3 +81,19 @@ class AlertRecord:
     reason: str
     raised_at: dt.datetime
     review_id: str = ""
+
+
+@frozen
+class MilestoneState:
+    """The live state of a plan milestone: completion and whether lateness was escalated."""
+
+    milestone_id: str
+    owner: SubjectRef
+    due_at: dt.datetime
+    completed_at: dt.datetime | None = None
+    overdue_notified: bool = False
+    deliverables: tuple[str, ...] = ()
+
+    def late(self) -> bool:
+        """Completed after the due time (or not at all, judged by the caller's clock)."""
+        return self.completed_at is not None and self.completed_at > self.due_at

@@ -1,0 +1,77 @@
+"""ComputeScorecards and the incremental refresh on EvidenceRecorded.
+
+A scorecard is computed for one (subject, period) from that subject's evidence; the record keeps
+every indicator value and the plan version used (``uow.plans.record_scoring``), so a plan
+changed mid-period leaves earlier periods explained by the version that scored them. Periods are
+refreshed only when evidence touching them arrives (``EvidenceRecorded.period_keys``).
+"""
+
+from __future__ import annotations
+
+from perfcore.domain.events import ScorecardComputed, ScorecardsStale
+from perfcore.domain.values import Period, SubjectRef
+from perfcore.plan import Plan
+from perfcore.ports.records import PeriodScoring
+from perfcore.ports.uow import AbstractUnitOfWork
+from perfcore.services.commands import ComputeScorecards
+from perfcore.services.context import Context
+from perfcore.services.measuring import score_subject
+from perfcore.services.records import AcceptedEvidence, ScorecardRecord
+
+__all__ = ["compute_scorecards", "refresh_on_evidence", "score_into"]
+
+
+def score_into(
+    uow: AbstractUnitOfWork, ctx: Context, plan: Plan, subject: SubjectRef, period: Period
+) -> ScorecardRecord:
+    """Compute and store one scorecard inside an open unit of work; emits ScorecardComputed
+    when the result changed (so repeating a computation raises nothing new)."""
+    _, end = period.bounds(plan.tz)
+    evidence: list[AcceptedEvidence] = uow.evidence.list(subject=subject, end=end)
+    values, card, count = score_subject(plan, subject, period, evidence)
+    latest = uow.plans.latest()
+    version = latest.number if latest is not None else 0
+    now = ctx.clock.now()
+    record = ScorecardRecord(subject, period.key, version, now, values, card, count)
+    previous: ScorecardRecord | None = uow.scorecards.get(subject, period.key)
+    uow.scorecards.put(subject, period.key, record)
+    uow.plans.record_scoring(PeriodScoring(subject, period.key, version, now))
+    changed = (
+        previous is None
+        or previous.values != record.values
+        or previous.total != record.total
+        or previous.plan_version != version
+    )
+    if changed:
+        uow.emit(ScorecardComputed(subject, period.key, version, record.total))
+    return record
+
+
+def compute_scorecards(cmd: ComputeScorecards, ctx: Context) -> list[ScorecardRecord]:
+    """(Re)compute the requested scorecards; returns them in (period, subject) order."""
+    plan: Plan = ctx.plan()
+    periods = [Period.parse(k, field="period_keys") for k in cmd.period_keys] or [
+        plan.period_of(ctx.clock.now())
+    ]
+    out: list[ScorecardRecord] = []
+    with ctx.uow as uow:
+        for period in periods:
+            subjects = list(cmd.subjects)
+            if not subjects:
+                start, end = period.bounds(plan.tz)
+                subjects = sorted(
+                    {e.subject for e in uow.evidence.list(start=start, end=end)}, key=str
+                )
+            out.extend(score_into(uow, ctx, plan, s, period) for s in subjects)
+        uow.commit()
+    return out
+
+
+def refresh_on_evidence(event: ScorecardsStale, ctx: Context) -> None:
+    """Event handler: refresh the scorecards of the (subject, period) pairs new evidence
+    touched — and only those."""
+    plan: Plan = ctx.plan()
+    with ctx.uow as uow:
+        for subject, key in event.pairs:
+            score_into(uow, ctx, plan, subject, Period.parse(key))
+        uow.commit()
