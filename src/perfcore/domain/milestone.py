@@ -30,11 +30,12 @@ from perfcore.domain.errors import (
     InvalidWeight,
     NotFound,
 )
-from perfcore.domain.evidence import Reason
+from perfcore.domain.evidence import EvidenceType, FieldValue, Reason
 from perfcore.domain.objective import to_decimal
 from perfcore.domain.values import SubjectRef, as_decimal, ensure_aware
 
 __all__ = [
+    "MILESTONE_OUTCOME",
     "Escalation",
     "EscalationTarget",
     "Milestone",
@@ -57,6 +58,22 @@ class RootCause(enum.StrEnum):
 
 
 _CAUSES: Final = ", ".join(c.value for c in RootCause)
+
+#: Evidence type for one milestone's outcome, so an indicator can compute the on-time rate as a
+#: ratio of sums: ``sum(on_time_count) / sum(counted)`` (see :meth:`Milestone.outcome_fields`).
+MILESTONE_OUTCOME: Final = EvidenceType.declare(
+    "milestone_outcome",
+    {
+        "milestone": "text",
+        "due": "date",
+        "completed_on": "date?",
+        "counted": "number",
+        "on_time_count": "number",
+        "days_late": "number",
+        "weight": "number",
+        "root_cause": "text?",
+    },
+)
 
 
 @frozen
@@ -250,6 +267,28 @@ class Milestone:
             root_cause=_cause(cause, f"milestones[{self.id}].root_cause"),
             root_cause_note=note,
         )
+
+    def outcome_fields(self, as_of: dt.date) -> dict[str, FieldValue]:
+        """Fields of a :data:`MILESTONE_OUTCOME` evidence record as of the local date ``as_of``.
+
+        ``counted`` is 1 when the milestone counts for the on-time rate (completed by ``as_of``,
+        or open past due), else 0; ``on_time_count`` is 1 when counted and completed on time.
+        Summing both over milestones reproduces :func:`on_time_rate`.
+        """
+        done = self.completed_on is not None and self.completed_on <= as_of
+        counted = done or self.due < as_of
+        on_time = done and self.completed_on is not None and self.completed_on <= self.due
+        end = self.completed_on if done and self.completed_on is not None else as_of
+        return {
+            "milestone": self.id,
+            "due": self.due,
+            "completed_on": self.completed_on if done else None,
+            "counted": Decimal(int(counted)),
+            "on_time_count": Decimal(int(on_time)),
+            "days_late": Decimal(max(0, (end - self.due).days)),
+            "weight": self.weight,
+            "root_cause": None if self.root_cause is None else self.root_cause.value,
+        }
 
     def escalation_for(self, today: dt.date) -> Escalation | None:
         """The escalation to raise when the milestone is open and past due, else None."""

@@ -32,7 +32,9 @@ from perfcore.domain.errors import (
     InvalidWeight,
     NotFound,
 )
+from perfcore.domain.evidence import EvidenceRecord, validate_record
 from perfcore.domain.milestone import (
+    MILESTONE_OUTCOME,
     EscalationTarget,
     Milestone,
     MilestonePlan,
@@ -367,3 +369,35 @@ def test_plan_escalations_are_ordered_by_days_late() -> None:
         ("y", 7),
         ("x", 2),
     ]
+
+
+def test_outcome_evidence_sums_reproduce_the_on_time_rate() -> None:
+    """ISO 22400 rule (semantics.md "Numbers": a ratio indicator is a ratio of sums): summing
+    the milestone_outcome fields over the plan gives 12 on time of 13 counted, as above."""
+    as_of = dt.date(2025, 3, 31)
+    records = []
+    for m in npi_plan().milestones:
+        raw = {
+            "subject": "team:npi-x1",
+            "source": "perfcore.milestones",
+            "external_id": m.id,
+            "occurred_at": "2025-03-31T00:00:00+08:00",
+            "fields": m.outcome_fields(as_of),
+        }
+        rec = validate_record(MILESTONE_OUTCOME, raw, recorded_at=at("2025-03-31T00:00"))
+        assert isinstance(rec, EvidenceRecord)
+        records.append(rec)
+    on_time = sum(r.fields["on_time_count"] for r in records)  # type: ignore[misc]
+    counted = sum(r.fields["counted"] for r in records)  # type: ignore[misc]
+    assert (on_time, counted) == (12, 13)
+    late = next(r for r in records if r.fields["milestone"] == "m07")
+    assert late.fields["days_late"] == 2
+    assert late.fields["root_cause"] == "supplier_lead_time_slip"
+
+
+def test_outcome_as_of_before_a_late_completion_counts_days_late_so_far() -> None:
+    """Replay: as of 03-08, m07 (due 03-07, completed 03-09) is open and 1 day late."""
+    m07 = npi_plan().get("m07")
+    fields = m07.outcome_fields(dt.date(2025, 3, 8))
+    assert (fields["counted"], fields["on_time_count"], fields["days_late"]) == (1, 0, 1)
+    assert fields["completed_on"] is None
