@@ -144,19 +144,22 @@ class ObjectiveTree:
         for o in nodes.values():
             if o.parent_id is not None and o.parent_id not in nodes:
                 raise _unknown_parent(o.id, o.parent_id, nodes)
+        safe: set[str] = set()  # ids whose parent chain is known to end at a root
         for start in nodes:
-            seen: list[str] = []
+            path: dict[str, int] = {}
             cur: str | None = start
-            while cur is not None:
-                if cur in seen:
-                    loop = [*seen[seen.index(cur) :], cur]
+            while cur is not None and cur not in safe:
+                if cur in path:
+                    chain = list(path)
+                    loop = [*chain[path[cur] :], cur]
                     raise CycleError(
                         f"objectives form a cycle: {' -> '.join(loop)}",
                         field=f"{_here(cur)}.parent_id",
                         path=loop,
                     )
-                seen.append(cur)
+                path[cur] = len(path)
                 cur = nodes[cur].parent_id
+            safe.update(path)
         for o in nodes.values():
             if o.parent_id is not None:
                 _check_can_have_children(nodes[o.parent_id], o.id)

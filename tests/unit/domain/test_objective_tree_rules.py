@@ -359,3 +359,16 @@ def test_rollup_lists_every_objective() -> None:
         [Objective("p"), Objective("a", parent_id="p", target=2, current=1), Objective("q")]
     )
     assert tree.rollup() == {"a": Decimal("0.5"), "p": Decimal("0.5"), "q": None}
+
+
+def test_cycle_path_names_only_the_loop_not_the_tail_leading_into_it() -> None:
+    """tail -> y -> z -> y: the error's path is the loop y -> z -> y (or z -> y -> z)."""
+    with pytest.raises(CycleError) as err:
+        ObjectiveTree.build(
+            [
+                Objective("tail", parent_id="y"),
+                Objective("y", parent_id="z"),
+                Objective("z", parent_id="y"),
+            ]
+        )
+    assert err.value.path in (("y", "z", "y"), ("z", "y", "z"))
