@@ -123,3 +123,10 @@ def test_create_structures_the_config_and_calls_the_factory() -> None:
     registry.add("demo", factory, DemoConfig)
     registry.create("demo", {"url": "u", "paging": {"page_size": 5}})
     assert seen == [DemoConfig("u", Paging(5))]
+
+
+def test_a_misspelt_key_is_reported_as_unknown_before_the_missing_field() -> None:
+    with pytest.raises(InvalidValue) as info:
+        structure_config({"ulr": "u"}, DemoConfig, path="config")
+    assert info.value.field == "config.ulr"
+    assert info.value.message == "unknown field 'ulr'"

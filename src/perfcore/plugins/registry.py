@@ -71,6 +71,8 @@ def structure_config(data: object, config_cls: type[C], *, path: str = "config")
         return _CONVERTER.structure(dict(data), config_cls)
     except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
         messages = cattrs.transform_error(exc, path=path)
+        # an unknown key is usually a misspelling: report it before the missing field it causes
+        messages.sort(key=lambda m: not m.startswith("extra fields found"))
         first = messages[0] if messages else str(exc)
         match = _TRANSFORMED.match(first)
         message, where = (match["msg"], match["path"]) if match else (first, path)
