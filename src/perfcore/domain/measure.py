@@ -120,7 +120,7 @@ def aggregate(agg: Agg | str, values: Sequence[object], *, field: str = "expr") 
         return Decimal(len(set(present)))
     if not present:
         return None
-    nums = [as_decimal(v, field=field) for v in present]
+    nums = [_to_decimal(v, field) for v in present]
     if kind is Agg.SUM:
         return sum(nums, Decimal(0))
     if kind is Agg.AVERAGE:
@@ -132,45 +132,71 @@ def aggregate(agg: Agg | str, values: Sequence[object], *, field: str = "expr") 
     return _median(nums)
 
 
-@frozen
-class _Dated:
-    date: dt.date
-    index: int
-    row: Row
+_Rows = Mapping[str, frozenset[int]]  # evidence type -> indices of the rows behind a value
 
 
 @frozen
 class _Measured:
     value: IndicatorValue
-    rows: frozenset[tuple[str, int]]  # (evidence type, row index) behind the value
+    rows: _Rows
 
 
-def _dated_rows(evidence_type: str, rows: Iterable[Row], tz: dt.tzinfo) -> list[_Dated]:
-    out: list[_Dated] = []
+@frozen
+class _Dated:
+    """The rows of one evidence type with their local dates (parallel lists)."""
+
+    dates: list[dt.date]
+    rows: list[Row]
+
+
+@frozen
+class _Selection:
+    """The rows of one evidence type whose date lies in ``[first, last]``."""
+
+    indices: list[int]
+    rows: list[Row]
+
+
+def _dated_rows(evidence_type: str, rows: Iterable[Row], tz: dt.tzinfo) -> _Dated:
+    dates: list[dt.date] = []
+    kept: list[Row] = []
     for i, row in enumerate(rows):
         at = row.get("occurred_at")
-        where = f"evidence.{evidence_type}[{i}].occurred_at"
-        if not isinstance(at, dt.datetime):
+        if not isinstance(at, dt.datetime) or at.tzinfo is None:
+            where = f"evidence.{evidence_type}[{i}].occurred_at"
+            if isinstance(at, dt.datetime):
+                ensure_aware(at, field=where)
             raise InvalidValue(
                 f"row has no occurred_at instant (got {type(at).__name__})",
                 field=where,
                 valid="a timezone-aware datetime",
             )
-        ensure_aware(at, field=where)
-        out.append(_Dated(at.astimezone(tz).date(), i, row))
-    return out
+        dates.append(at.astimezone(tz).date())
+        kept.append(row)
+    return _Dated(dates, kept)
 
 
-def _row_id(row: Row) -> str | None:
-    for key in _ID_FIELDS:
-        value = row.get(key)
-        if value is not None:
-            return str(value)
-    return None
+def _row_ids(rows: Iterable[Row]) -> list[str]:
+    ids: list[str] = []
+    for row in rows:
+        for key in _ID_FIELDS:
+            value = row.get(key)
+            if value is not None:
+                ids.append(str(value))
+                break
+    return ids
+
+
+def _to_decimal(value: object, field: str) -> Decimal:
+    if type(value) is Decimal:
+        return value
+    if type(value) is int:
+        return Decimal(value)
+    return as_decimal(value, field=field)
 
 
 class _Run:
-    """State of one :func:`compute_values` call: compiled functions and dated rows per type."""
+    """State of one :func:`compute_values` call: compiled functions, dated rows, selections."""
 
     def __init__(
         self,
@@ -184,7 +210,9 @@ class _Run:
         self._compile = compile
         self._compiled: dict[str, RowFn] = {}
         self._raw = evidence
-        self._dated: dict[str, list[_Dated]] = {}
+        self._dated: dict[str, _Dated] = {}
+        self._selected: dict[tuple[str, dt.date | None], _Selection] = {}
+        self._ids: dict[tuple[str, dt.date | None], tuple[str, ...]] = {}
 
     def fn(self, text: str) -> RowFn:
         found = self._compiled.get(text)
@@ -192,43 +220,67 @@ class _Run:
             found = self._compiled[text] = self._compile(text)
         return found
 
-    def rows(self, evidence_type: str) -> list[_Dated]:
-        found = self._dated.get(evidence_type)
-        if found is None:
-            found = _dated_rows(evidence_type, self._raw.get(evidence_type, ()), self.tz)
-            self._dated[evidence_type] = found
+    def select(self, evidence_type: str, first: dt.date | None) -> _Selection:
+        key = (evidence_type, first)
+        found = self._selected.get(key)
+        if found is not None:
+            return found
+        dated = self._dated.get(evidence_type)
+        if dated is None:
+            dated = _dated_rows(evidence_type, self._raw.get(evidence_type, ()), self.tz)
+            self._dated[evidence_type] = dated
+        last = self.period.end
+        lo = first if first is not None else dt.date.min
+        indices = [i for i, d in enumerate(dated.dates) if lo <= d <= last]
+        found = _Selection(indices, [dated.rows[i] for i in indices])
+        self._selected[key] = found
         return found
 
     def over_rows(self, name: str, version: IndicatorVersion) -> _Measured:
         d = version.definition
         assert isinstance(d, Simple | Cumulative)
         etype = version.evidence_type or ""
-        last = self.period.end
         first = self.period.start if isinstance(d, Simple) else d.first_date(self.period)
-        keep = self.fn(d.filter) if d.filter else None
-        expr = self.fn(d.expr) if d.expr else None
-        values: list[object] = []
-        used: set[tuple[str, int]] = set()
-        ids: list[str] = []
+        sel = self.select(etype, first)
+        indices, rows = sel.indices, sel.rows
         arithmetic = 0
-        for item in self.rows(etype):
-            if item.date > last or (first is not None and item.date < first):
-                continue
+        if d.filter:
+            keep = self.fn(d.filter)
+            picked: list[tuple[int, Row]] = []
+            for i, r in zip(indices, rows, strict=True):
+                try:
+                    if keep(r):
+                        picked.append((i, r))
+                except ArithmeticError:
+                    arithmetic += 1  # a filter that cannot be evaluated does not pass
+            indices = [i for i, _ in picked]
+            rows = [r for _, r in picked]
+            ids = tuple(sorted(_row_ids(rows)))
+        else:
+            ids_key = (etype, first)
+            cached = self._ids.get(ids_key)
+            if cached is None:
+                cached = self._ids[ids_key] = tuple(sorted(_row_ids(rows)))
+            ids = cached
+        values: list[object]
+        if d.expr is None:
+            values = [1] * len(rows)
+        else:
+            expr = self.fn(d.expr)
             try:
-                if keep is not None and not keep(item.row):
-                    continue
-                values.append(expr(item.row) if expr is not None else 1)
+                values = [expr(r) for r in rows]
             except ArithmeticError:
-                arithmetic += 1
-                values.append(None)
-            used.add((etype, item.index))
-            rid = _row_id(item.row)
-            if rid is not None:
-                ids.append(rid)
+                values = []
+                for r in rows:
+                    try:
+                        values.append(expr(r))
+                    except ArithmeticError:
+                        arithmetic += 1
+                        values.append(None)
         diagnostics: list[str] = []
         if arithmetic:
             diagnostics.append(
-                f"{arithmetic} row(s) had no value for {d.expr!r} (arithmetic error such as "
+                f"{arithmetic} row(s) could not be evaluated (arithmetic error such as "
                 "division by zero) and were skipped"
             )
         try:
@@ -244,15 +296,21 @@ class _Run:
                 value = d.fill_nulls_with
                 diagnostics.append(f"filled with {d.fill_nulls_with} (fill_nulls_with)")
         return _Measured(
-            IndicatorValue(name, value, len(used), tuple(sorted(ids)), version.number, diagnostics),
-            frozenset(used),
+            IndicatorValue(name, value, len(indices), ids, version.number, diagnostics),
+            {etype: frozenset(indices)},
         )
 
 
-def _combined_ids(parts: Sequence[_Measured]) -> tuple[frozenset[tuple[str, int]], tuple[str, ...]]:
-    rows: frozenset[tuple[str, int]] = frozenset().union(*(p.rows for p in parts))
+def _combined_ids(parts: Sequence[_Measured]) -> tuple[_Rows, int, tuple[str, ...]]:
+    rows: dict[str, frozenset[int]] = {}
+    for p in parts:
+        for etype, idx in p.rows.items():
+            rows[etype] = rows[etype] | idx if etype in rows else idx
+    count = sum(len(v) for v in rows.values())
+    if not rows:  # values supplied from outside: count what they say
+        count = sum(p.value.evidence_count for p in parts)
     ids = sorted({i for p in parts for i in p.value.evidence_ids})
-    return rows, tuple(ids)
+    return rows, count, tuple(ids)
 
 
 def compute_values(
@@ -290,7 +348,7 @@ def compute_values(
     order = dependency_order(versions, known=outside)
     run = _Run(evidence, period, tz, compile)
     done: dict[str, _Measured] = {
-        n: _Measured(v, frozenset()) for n, v in outside.items() if n not in versions
+        n: _Measured(v, {}) for n, v in outside.items() if n not in versions
     }
     for name in order:
         version = versions[name]
@@ -307,7 +365,7 @@ def compute_values(
 def _ratio(
     name: str, version: IndicatorVersion, d: Ratio, num: _Measured, den: _Measured
 ) -> _Measured:
-    rows, ids = _combined_ids([num, den])
+    rows, count, ids = _combined_ids([num, den])
     diagnostics: list[str] = []
     value: Decimal | None = None
     n, m = num.value.value, den.value.value
@@ -319,13 +377,13 @@ def _ratio(
         diagnostics.append(f"denominator {d.denominator!r} is 0: no value (not 0, not an error)")
     if n is not None and m is not None and m != 0:
         value = n / m
-    return _Measured(IndicatorValue(name, value, len(rows), ids, version.number, diagnostics), rows)
+    return _Measured(IndicatorValue(name, value, count, ids, version.number, diagnostics), rows)
 
 
 def _derived(
     name: str, version: IndicatorVersion, d: Derived, inputs: Sequence[_Measured], run: _Run
 ) -> _Measured:
-    rows, ids = _combined_ids(inputs)
+    rows, count, ids = _combined_ids(inputs)
     diagnostics = [f"input {p.value.name!r} has no value" for p in inputs if not p.value.has_value]
     value: Decimal | None = None
     if not diagnostics:
@@ -339,4 +397,4 @@ def _derived(
                 diagnostics.append(f"{d.expr!r} gave no value")
             else:
                 value = as_decimal(raw, field=f"indicators.{name}.expr")
-    return _Measured(IndicatorValue(name, value, len(rows), ids, version.number, diagnostics), rows)
+    return _Measured(IndicatorValue(name, value, count, ids, version.number, diagnostics), rows)

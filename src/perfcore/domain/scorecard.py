@@ -21,10 +21,10 @@ Rules (semantics.md "Progress, attainment, scoring"; anchors-domain.md §2.3):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
+from decimal import Decimal, Inexact, localcontext
 from fractions import Fraction
 
-from attrs import evolve, frozen
+from attrs import frozen
 
 from perfcore.domain.errors import DomainError, InvalidValue, InvalidWeight
 from perfcore.domain.indicator import IndicatorVersion
@@ -49,6 +49,7 @@ __all__ = [
 ]
 
 _MAX_IDS_SHOWN = 5
+_EXACT_PRECISION = 200
 
 
 def _to_decimal(q: Fraction) -> Decimal:
@@ -62,15 +63,20 @@ def weighted_mean(pairs: Iterable[tuple[Decimal, Decimal]]) -> Decimal | None:
     the minimum and maximum score of the pairs with a positive weight. ``None`` when there are no
     pairs or all weights are 0. Weights are assumed already checked (:func:`check_weights`).
     """
-    num = Fraction(0)
-    den = Fraction(0)
-    for w, s in pairs:
-        fw = Fraction(w)
-        num += fw * Fraction(s)
-        den += fw
+    items = list(pairs)
+    try:
+        with localcontext() as ctx:  # exact sums: any rounding raises Inexact
+            ctx.prec = _EXACT_PRECISION
+            ctx.traps[Inexact] = True
+            num = sum((w * s for w, s in items), Decimal(0))
+            den = sum((w for w, _ in items), Decimal(0))
+    except Inexact:  # pragma: no cover - needs > 200 significant digits
+        qn = sum((Fraction(w) * Fraction(s) for w, s in items), Fraction(0))
+        qd = sum((Fraction(w) for w, _ in items), Fraction(0))
+        return None if qd == 0 else _to_decimal(qn / qd)
     if den == 0:
         return None
-    return _to_decimal(num / den)
+    return num / den
 
 
 def check_weights(weights: Mapping[str, object], *, field: str = "weights") -> dict[str, Decimal]:
@@ -257,10 +263,24 @@ def _value_of(name: str, raw: IndicatorValue | Decimal | int | str | None) -> In
     return IndicatorValue(name, as_decimal(raw, field=f"values.{name}"))
 
 
-def _line(
+@frozen
+class _Scored:
+    """First pass over one line: the numbers, before weights are renormalised."""
+
+    indicator: str
+    version: IndicatorVersion
+    iv: IndicatorValue
+    weight: Decimal
+    objective: str | None
+    raw: Decimal | None
+    score: Decimal | None
+    attainment: Decimal | None
+    diagnostics: tuple[str, ...]
+
+
+def _score(
     name: str, version: IndicatorVersion, iv: IndicatorValue, weight: Decimal, objective: str | None
-) -> ScorecardLine:
-    rule = version.rule
+) -> _Scored:
     diagnostics = list(iv.diagnostics)
     if iv.version is not None and iv.version != version.number:
         diagnostics.append(
@@ -271,16 +291,21 @@ def _line(
     attainment = None if iv.value is None else version.attainment(iv.value)
     if iv.value is not None:
         try:
-            raw = rule.score(iv.value)
+            raw = version.rule.score(iv.value)
         except DomainError as exc:
             diagnostics.append(f"could not score: {exc}")
         else:
             score = apply_cap(raw, version.cap)
+    return _Scored(name, version, iv, weight, objective, raw, score, attainment, tuple(diagnostics))
+
+
+def _line(d: _Scored, effective: Decimal | None, rule_text: str) -> ScorecardLine:
+    version, iv, raw, score, weight = d.version, d.iv, d.raw, d.score, d.weight
     capped = raw is not None and score is not None and score < raw
     ids = iv.evidence_ids
     shown = ", ".join(ids[:_MAX_IDS_SHOWN]) + (" …" if len(ids) > _MAX_IDS_SHOWN else "")
     unit = f" {version.unit}" if version.unit else ""
-    text = [f"{name} v{version.number} (valid from {version.valid_from.isoformat()}):"]
+    text = [f"{d.indicator} v{version.number} (valid from {version.valid_from.isoformat()}):"]
     if iv.value is None:
         text.append("no value")
     else:
@@ -288,9 +313,9 @@ def _line(
     text.append(
         f"from {iv.evidence_count} evidence record(s)" + (f" ({shown})" if shown else "") + ";"
     )
-    if attainment is not None:
-        text.append(f"actual/target {_pct(attainment)};")
-    text.append(f"scoring: {rule.describe()};")
+    if d.attainment is not None:
+        text.append(f"actual/target {_pct(d.attainment)};")
+    text.append(f"scoring: {rule_text};")
     if score is not None and raw is not None:
         text.append(f"score {quantize(raw, SCORE_PLACES)}")
         if capped and version.cap is not None:
@@ -298,27 +323,27 @@ def _line(
         text.append(f"× weight {_num(weight)}.")
     else:
         text.append(f"excluded from the total (weight {_num(weight)} shared among the others).")
-    if diagnostics:
-        text.append("Notes: " + "; ".join(diagnostics) + ".")
+    if d.diagnostics:
+        text.append("Notes: " + "; ".join(d.diagnostics) + ".")
     return ScorecardLine(
-        indicator=name,
+        indicator=d.indicator,
         version=version.number,
         valid_from=version.valid_from.isoformat(),
-        objective=objective,
+        objective=d.objective,
         weight=weight,
-        effective_weight=None,
+        effective_weight=effective,
         value=iv.value,
         unit=version.unit,
         evidence_count=iv.evidence_count,
         evidence_ids=ids,
-        attainment=attainment,
-        rule=rule.kind,
-        rule_text=rule.describe(),
+        attainment=d.attainment,
+        rule=version.rule.kind,
+        rule_text=rule_text,
         raw_score=raw,
         cap=version.cap,
         capped=capped,
         score=score,
-        diagnostics=tuple(diagnostics),
+        diagnostics=d.diagnostics,
         explanation=" ".join(text),
     )
 
@@ -401,11 +426,13 @@ def build_scorecard(
                     valid="a number >= 0 for every objective used",
                 )
 
-    lines = [_line(n, versions[n], _value_of(n, values.get(n)), w[n], obj_of.get(n)) for n in names]
-    excluded = tuple(ln.indicator for ln in lines if not ln.included)
+    lines = [
+        _score(n, versions[n], _value_of(n, values.get(n)), w[n], obj_of.get(n)) for n in names
+    ]
+    excluded = tuple(ln.indicator for ln in lines if ln.score is None)
     notes: list[str] = []
 
-    groups: dict[str, list[ScorecardLine]] = {}
+    groups: dict[str, list[_Scored]] = {}
     for ln in lines:
         if ln.objective is not None:
             groups.setdefault(ln.objective, []).append(ln)
@@ -445,7 +472,14 @@ def build_scorecard(
             f"Renormalised: {', '.join(excluded)} had no score and "
             f"{'is' if len(excluded) == 1 else 'are'} excluded; effective weights {shares}."
         )
-    lines = [evolve(ln, effective_weight=effective.get(ln.indicator)) for ln in lines]
+    described: dict[int, str] = {}  # one describe() per distinct rule object
+    final: list[ScorecardLine] = []
+    for ln in lines:
+        rule = ln.version.rule
+        text = described.get(id(rule))
+        if text is None:
+            text = described[id(rule)] = rule.describe()
+        final.append(_line(ln, effective.get(ln.indicator), text))
     objectives = tuple(
         ObjectiveScore(
             objective=obj,
@@ -476,7 +510,7 @@ def build_scorecard(
     return Scorecard(
         subject=str(subject),
         period=period,
-        lines=tuple(lines),
+        lines=tuple(final),
         objectives=objectives,
         total=total,
         excluded=excluded,

@@ -212,7 +212,7 @@ def test_row_level_arithmetic_errors_skip_the_row_and_say_so() -> None:
     out = values({"avg_yield": simple("average", "good / inspected")}, rows)
     assert out["avg_yield"].value == Decimal("0.5")
     assert out["avg_yield"].evidence_count == 3
-    assert "1 row(s) had no value" in out["avg_yield"].diagnostics[0]
+    assert "1 row(s) could not be evaluated" in out["avg_yield"].diagnostics[0]
 
 
 def test_cumulative_window_and_grain_to_date() -> None:
@@ -291,3 +291,11 @@ def test_each_expression_text_is_compiled_once() -> None:
         compile=counting,
     )
     assert calls == ["good"]
+
+
+def test_a_filter_that_cannot_be_evaluated_does_not_pass_the_row() -> None:
+    rows = [*LOTS, {"id": "E3", "occurred_at": at(6), "good": 0, "inspected": 0}]
+    out = values({"high_yield_lots": simple("count", filter="good / inspected > 0.5")}, rows)
+    assert out["high_yield_lots"].value == 1
+    assert out["high_yield_lots"].evidence_ids == ("E1",)
+    assert "1 row(s) could not be evaluated" in out["high_yield_lots"].diagnostics[0]
