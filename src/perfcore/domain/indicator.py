@@ -23,6 +23,7 @@ callables from the caller.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from itertools import pairwise
@@ -71,6 +72,7 @@ __all__ = [
     "IndicatorVersion",
     "Ratio",
     "Simple",
+    "Timing",
     "Window",
     "WindowUnit",
     "dependency_order",
@@ -78,6 +80,31 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- versions
+
+
+class Timing(enum.StrEnum):
+    """When a KPI is computed (ISO 22400-1 §4.3 KPI attribute "timing")."""
+
+    REAL_TIME = "real_time"
+    PERIODIC = "periodic"
+    ON_DEMAND = "on_demand"
+
+
+def _timing(value: object) -> Timing | None:
+    if value is None:
+        return None
+    try:
+        return Timing(str(value))
+    except ValueError:
+        raise InvalidValue(
+            f"unknown timing {value!r}",
+            field="timing",
+            valid=", ".join(t.value for t in Timing),
+        ) from None
+
+
+def _audience(value: Iterable[str] | str) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 def _direction(value: object) -> Direction:
@@ -168,6 +195,8 @@ class IndicatorVersion:
             target-range indicators must name their rule.
         cap: maximum score per line, applied before weighting; optional.
         note: why this version exists (shown in explanations).
+        timing, audience: ISO 22400-1 §4.3 KPI attributes (real_time / periodic / on_demand;
+            e.g. ("operator", "supervisor")), descriptive.
 
     Raises (on construction):
         InvalidValue: bad number, dates, direction, or threshold/target/stretch out of order for
@@ -189,6 +218,8 @@ class IndicatorVersion:
     scoring: ScoringRule | None = None
     cap: Decimal | None = field(default=None, converter=_cap)
     note: str = ""
+    timing: Timing | None = field(default=None, converter=_timing)
+    audience: tuple[str, ...] = field(default=(), converter=_audience)
 
     @number.validator
     def _check_number(self, _a: object, value: int) -> None:

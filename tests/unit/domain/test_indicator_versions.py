@@ -17,6 +17,7 @@ from perfcore.domain.indicator import (
     IndicatorVersion,
     Ratio,
     Simple,
+    Timing,
     Window,
     dependency_order,
 )
@@ -337,3 +338,22 @@ def test_unknown_reference_names_the_field_and_the_known_names() -> None:
     assert dependency_order({"fpy": Ratio("good", "inspected")}, known=["good", "inspected"]) == (
         "fpy",
     )
+
+
+def test_iso_22400_1_kpi_attributes_are_recorded() -> None:
+    # anchors-domain.md §3: ISO 22400-1 §4.3 attributes (unit, trend, timing, audience).
+    v = IndicatorVersion(
+        1,
+        "2025-01",
+        Ratio("good_parts", "inspected_parts"),
+        unit="%",
+        target="0.95",
+        timing="periodic",
+        audience=("supervisor", "management"),
+    )
+    assert v.timing is Timing.PERIODIC
+    assert v.audience == ("supervisor", "management")
+    with pytest.raises(InvalidValue) as err:
+        IndicatorVersion(1, "2025-01", Ratio("a", "b"), target=1, timing="hourly")
+    assert err.value.field == "timing"
+    assert err.value.valid == "real_time, periodic, on_demand"
