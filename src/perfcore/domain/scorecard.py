@@ -79,12 +79,22 @@ def weighted_mean(pairs: Iterable[tuple[Decimal, Decimal]]) -> Decimal | None:
     return num / den
 
 
-def check_weights(weights: Mapping[str, object], *, field: str = "weights") -> dict[str, Decimal]:
+def check_weights(
+    weights: Mapping[str, object],
+    *,
+    field: str = "weights",
+    require_total: object | None = None,
+) -> dict[str, Decimal]:
     """Convert weights to decimals and check them: each ≥ 0 and not all 0.
 
+    ``require_total`` (e.g. 100) additionally demands that the weights add up to exactly that
+    decimal total (semantics.md: a plan asking for "weights sum to 100" checks the exact sum and
+    reports the actual total).
+
     Raises:
-        InvalidWeight: a negative or non-numeric weight (field ``weights.<name>``), or every weight
-            0 (field ``weights``), with the actual total in the message.
+        InvalidWeight: a negative or non-numeric weight (field ``weights.<name>``), every weight
+            0, or a sum different from ``require_total`` (field ``weights``, actual total in the
+            message).
     """
     out: dict[str, Decimal] = {}
     for name, raw in weights.items():
@@ -102,6 +112,15 @@ def check_weights(weights: Mapping[str, object], *, field: str = "weights") -> d
             field=field,
             valid="at least one weight above 0",
         )
+    if require_total is not None:
+        wanted = as_decimal(require_total, field=f"{field}.required_total")
+        actual = sum(out.values(), Decimal(0))
+        if actual != wanted:
+            raise InvalidWeight(
+                f"weights add up to {_num(actual)}, not {_num(wanted)}",
+                field=field,
+                valid=f"weights that add up to exactly {_num(wanted)}",
+            )
     return out
 
 
@@ -361,6 +380,7 @@ def build_scorecard(
     *,
     objective_of: Mapping[str, str] | None = None,
     objective_weights: Mapping[str, object] | None = None,
+    weights_total: object | None = None,
 ) -> Scorecard:
     """Score one subject for one period.
 
@@ -375,6 +395,7 @@ def build_scorecard(
         objective_of: indicator name → objective id (optional).
         objective_weights: objective id → weight ≥ 0; when given, the total is the weighted mean
             of objective scores and every line must belong to a weighted objective.
+        weights_total: if given (e.g. 100), the indicator weights must add up to exactly this.
 
     Returns:
         A :class:`Scorecard`.
@@ -386,7 +407,9 @@ def build_scorecard(
             objective when objective weights are given (field ``objective_of.<name>``).
     """
     names = list(versions)
-    w = check_weights(weights if weights is not None else dict.fromkeys(names, 1))
+    w = check_weights(
+        weights if weights is not None else dict.fromkeys(names, 1), require_total=weights_total
+    )
     for name in w:
         if name not in versions:
             raise InvalidValue(

@@ -342,3 +342,20 @@ def test_a_value_from_another_version_is_flagged_on_the_line() -> None:
     value = IndicatorValue("a", Decimal(100), 1, ("E1",), 7, ())
     card = build_scorecard(ME, MARCH, {"a": version()}, {"a": value})
     assert "value computed with version 7 but scored with version 1" in card.line("a").explanation
+
+
+def test_weights_that_must_sum_to_100_are_checked_exactly_and_the_total_reported() -> None:
+    # semantics.md "Weights"; Frappe F15 (anchors-oss.md (c)): 30 + 69.99 -> error; 30 + 70 -> OK.
+    with pytest.raises(InvalidWeight) as err:
+        check_weights({"quality": 30, "development": "69.99"}, require_total=100)
+    assert err.value.field == "weights"
+    assert err.value.message == "weights add up to 99.99, not 100"
+    assert err.value.valid == "weights that add up to exactly 100"
+    assert check_weights({"quality": 30, "development": 70}, require_total=100) == {
+        "quality": Decimal(30),
+        "development": Decimal(70),
+    }
+    card = build_scorecard(
+        ME, MARCH, percent_card(), SCORES, {"a": 40, "b": 30, "c": 20, "d": 10}, weights_total=100
+    )
+    assert card.total == Decimal("102.5")
