@@ -325,13 +325,11 @@ def _line(d: _Scored, effective: Decimal | None, rule_text: str) -> ScorecardLin
     shown = ", ".join(ids[:_MAX_IDS_SHOWN]) + (" …" if len(ids) > _MAX_IDS_SHOWN else "")
     unit = f" {version.unit}" if version.unit else ""
     text = [f"{d.indicator} v{version.number} (valid from {version.valid_from.isoformat()}):"]
+    records = f"{iv.evidence_count} evidence record(s)" + (f" ({shown})" if shown else "")
     if iv.value is None:
-        text.append("no value")
+        text.append(f"no value ({records});")
     else:
-        text.append(f"value {_num(iv.value)}{unit}")
-    text.append(
-        f"from {iv.evidence_count} evidence record(s)" + (f" ({shown})" if shown else "") + ";"
-    )
+        text.append(f"value {_num(iv.value)}{unit} from {records};")
     if d.attainment is not None:
         text.append(f"actual/target {_pct(d.attainment)};")
     text.append(f"scoring: {rule_text};")
