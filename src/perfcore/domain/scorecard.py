@@ -14,8 +14,9 @@ Rules (semantics.md "Progress, attainment, scoring"; anchors-domain.md §2.3):
   never hidden;
 * with objective weights: each objective's score is the weighted mean of its lines, and the total is
   the weighted mean of the objectives that have a score (same exclusion rule);
-* arithmetic is exact (rationals inside, ``Decimal`` out), independent of input order; rounding
-  happens only in the ``*_display`` helpers: scores 3 dp, percentages 2 dp (ROUND_HALF_UP).
+* arithmetic is exact (exact decimal sums, one correctly rounded division at 28 significant
+  digits) and independent of input order; rounding happens only in the ``*_display`` helpers:
+  scores 3 dp, percentages 2 dp (ROUND_HALF_UP).
 """
 
 from __future__ import annotations
@@ -59,8 +60,9 @@ def _to_decimal(q: Fraction) -> Decimal:
 def weighted_mean(pairs: Iterable[tuple[Decimal, Decimal]]) -> Decimal | None:
     """Σ wᵢ·sᵢ / Σ wᵢ over ``(weight, score)`` pairs, exactly (anchors-domain.md §2.3).
 
-    Computed in rationals, so the result does not depend on the order of the pairs and lies within
-    the minimum and maximum score of the pairs with a positive weight. ``None`` when there are no
+    The sums are exact (rationals if ever needed) and the one division is correctly rounded, so the
+    result does not depend on the order of the pairs and lies within the minimum and maximum
+    score of the pairs with a positive weight. ``None`` when there are no
     pairs or all weights are 0. Weights are assumed already checked (:func:`check_weights`).
     """
     items = list(pairs)
