@@ -120,12 +120,21 @@ class _Builder:
     def unknown(self, path: Path, what: str, name: str, valid: list[str] | Any) -> None:
         self.problem(path, f"unknown {what} {name!r}; {did_you_mean(name, valid)}")
 
-    def domain(self, path: Path, build: Callable[[], T]) -> T | None:
-        """Run a domain constructor; a DomainError becomes a problem at path + its field."""
+    def domain(
+        self,
+        path: Path,
+        build: Callable[[], T],
+        *,
+        rename: dict[str, Path] | None = None,
+    ) -> T | None:
+        """Run a domain constructor; a DomainError becomes a problem at path + its field
+        (a domain field whose first part is in ``rename`` is replaced by the plan's path)."""
         try:
             return build()
         except DomainError as err:
             sub = _split(err.field)
+            if rename and sub and isinstance(sub[0], str) and sub[0] in rename:
+                sub = rename[sub[0]]
             full = (*path, *sub)
             valid = f" (valid: {err.valid})" if err.valid else ""
             self.problem(full, f"{err.message}{valid}")
@@ -590,7 +599,11 @@ def _incentives(
         if compiled is None or inc.reward.kind not in REWARD_KINDS:
             continue
         reads = sorted(n for n in schema if re.search(rf"\b{re.escape(n)}\b", inc.when))
-        rule = b.domain(path, _incentive_rule(rid, inc, reads, period))
+        rule = b.domain(
+            path,
+            _incentive_rule(rid, inc, reads, period),
+            rename={"condition": ("when",), "reward": ("reward",), "cadence": ("cadence",)},
+        )
         if rule is not None:
             rules[rid] = rule
             conditions[rid] = compiled
