@@ -33,7 +33,7 @@ def tests(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typing(session: nox.Session) -> None:
     """``mypy --strict`` on src/, tests/typing/ and this file."""
-    session.install("-e", ".[test,api]", "mypy>=1.10", "types-PyYAML")
+    session.install("-e", ".[test,api]", "mypy>=1.10", "types-PyYAML", "nox>=2024.3")
     session.run("mypy", "--strict", "src", "tests/typing", "noxfile.py")
 
 
