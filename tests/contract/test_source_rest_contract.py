@@ -149,3 +149,29 @@ def test_jsonpath_subset() -> None:
     assert extract(doc, "$['odd key']") == 1
     assert extract(doc, "$.a.b[3].c") is None
     assert extract(doc, "$") == doc
+
+
+def test_each_partition_keeps_its_own_bookmark() -> None:
+    rows = {
+        "p1": [{"id": "a", "t": "2025-03-01T08:00:00Z"}, {"id": "b", "t": "2025-03-02T08:00:00Z"}],
+        "p2": [{"id": "c", "t": "2025-03-05T08:00:00Z"}],
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=rows[request.url.params["plant"]])
+
+    stream = RestStream(
+        name="s", path="x", occurred_at="$.t", partition_param="plant", partitions=["p1", "p2"]
+    )
+    source = RestSource(
+        RestConfig(base_url="https://x.test/", streams=[stream]),
+        transport=httpx.MockTransport(handler),
+    )
+    records, state = read_all(source, "s")
+    assert [(r.partition, r.external_id) for r in records] == [
+        ("p1", "a"),
+        ("p1", "b"),
+        ("p2", "c"),
+    ]
+    assert state.bookmark("s", "p1").value == "2025-03-02T08:00:00+00:00"
+    assert state.bookmark("s", "p2").value == "2025-03-05T08:00:00+00:00"

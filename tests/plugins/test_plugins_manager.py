@@ -192,3 +192,14 @@ def test_builtin_can_be_blocked() -> None:
     host = PluginHost(block=[BUILTIN])
     host.load(entry_points=False)
     assert host.sources().kinds() == []
+
+
+def test_importing_the_plugin_system_loads_no_plugin_and_no_adapter() -> None:
+    import subprocess
+
+    code = (
+        "import sys, perfcore.plugins.manager, perfcore.plugins.registry; "
+        "print(sorted(m for m in sys.modules if m.startswith('perfcore_adapters')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

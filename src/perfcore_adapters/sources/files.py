@@ -1,6 +1,6 @@
 """File sources: CSV (streamed, encoding detection) and Excel (python-calamine).
 
-CSV reading is streamed: the file is read twice in 1 MiB chunks — once to detect the encoding
+CSV reading is streamed: the file is read twice in 256 KiB chunks — once to detect the encoding
 (``utf-8-sig`` first, then ``gb18030`` for Chinese Excel exports, then charset-normalizer's
 guess) and compute its SHA-256, once to parse — so memory stays bounded by ``batch_size`` rows
 whatever the file size (anchors-connectors.md §5).
@@ -44,7 +44,7 @@ __all__ = [
     "detect_encoding",
 ]
 
-_CHUNK = 1 << 20
+_CHUNK = 1 << 18  # 256 KiB per read: bounds memory of the detection pass
 
 
 def _decodes(path: Path, encoding: str) -> tuple[bool, str]:
@@ -65,7 +65,7 @@ def detect_encoding(path: Path, encoding: str = "auto") -> tuple[str, str]:
     """``(encoding, sha256)`` of a text file, reading it in chunks.
 
     ``auto`` tries ``utf-8-sig``, then ``gb18030``, then charset-normalizer's best guess for the
-    first MiB. An explicit encoding is verified.
+    first 256 KiB. An explicit encoding is verified.
 
     Raises:
         InvalidValue: the file does not decode (``field="encoding"``).
