@@ -155,7 +155,7 @@ def test_wecom_pasted_webhook_url_is_reduced_to_its_key(wecom: Any) -> None:
 def test_wecom_errcode_45009_is_retryable_and_pauses_the_robot_for_a_minute(
     wecom: Any, clock: ManualClock
 ) -> None:
-    server, fake = wecom
+    server, _fake = wecom
     limiter = SlidingWindowLimiter([RateLimit(1000, 60.0)], clock=clock)
     notifier = _notifier(server.url, limiter=limiter)
     results = [notifier.send(contract_message(key=f"k{i}")) for i in range(21)]
@@ -174,7 +174,7 @@ def test_wecom_errcode_45009_is_retryable_and_pauses_the_robot_for_a_minute(
 def test_wecom_default_limit_keeps_to_20_messages_per_minute_without_sleeping(
     wecom: Any, clock: ManualClock
 ) -> None:
-    server, fake = wecom
+    server, _fake = wecom
     config = WeComConfig(key=KEY, base_url=server.url)
     notifier = WeComNotifier(
         config, limiter=SlidingWindowLimiter(config.rate_limit.limits(), clock)
