@@ -186,6 +186,9 @@ def test_builtin_adapters_register_through_the_same_hooks() -> None:
     host.load(entry_points=False)
     assert {"csv", "excel", "rest", "sql"} <= set(host.sources().kinds())
     assert all(host.sources().get(k).plugin == BUILTIN for k in ("csv", "rest", "sql"))
+    (row,) = host.list_plugins()
+    assert (row.name, row.status, row.distribution) == (BUILTIN, "loaded", "perfcore")
+    assert row.hooks == ("perfcore_register_notifiers", "perfcore_register_sources")
 
 
 def test_builtin_can_be_blocked() -> None:

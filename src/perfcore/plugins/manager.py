@@ -14,6 +14,7 @@ registries know which plugin added what).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.metadata
 import logging
@@ -199,9 +200,13 @@ class PluginHost:
                     self._dists[ep.name] = (ep.dist.name, ep.dist.version)
         if builtin and self._permitted(BUILTIN) and not self._pm.has_plugin(BUILTIN):
             try:
-                self.register(importlib.import_module(_BUILTIN_MODULE), BUILTIN)
+                module = importlib.import_module(_BUILTIN_MODULE)
             except Exception as exc:
                 self._fail(BUILTIN, "import", exc)
+            else:
+                if self.register(module, BUILTIN):
+                    with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+                        self._dists[BUILTIN] = (PROJECT, importlib.metadata.version(PROJECT))
         for item in extra:
             if isinstance(item, tuple):
                 self.register(item[1], item[0])
