@@ -3,8 +3,8 @@
 ``POST {base_url}/robot/send?access_token=<token>[&timestamp=<ms>&sign=<sig>]`` with a JSON
 ``text`` or ``markdown`` message and an ``at`` block. With a signing secret (加签) every attempt is
 signed afresh (:func:`~perfcore_adapters.notifiers.signing.dingtalk_sign`; the timestamp expires
-after an hour, so a signed URL is never queued). With a keyword guard the keyword is prefixed to
-the text when missing.
+after an hour, so a signed URL is never queued). With a keyword guard the keyword is added to the
+content when missing.
 
 DingTalk answers HTTP 200 with ``errcode``: ``0`` delivered; ``310000`` (sign mismatch, keyword
 missing, timestamp skew, IP not allowed) and ``460101`` (message too large) permanent; ``130101``
@@ -47,7 +47,8 @@ class DingTalkConfig:
     Attributes:
         access_token: the robot's ``access_token``.
         secret: the ``SEC...`` signing secret (empty: the robot does not use 加签).
-        keyword: the robot's custom keyword guard, if any (prefixed when missing).
+        keyword: the robot's custom keyword guard, if any (added when missing:
+            before a text message, after a markdown one).
         msgtype: ``markdown`` (title = subject) or ``text``.
         at_mobiles: perfcore recipient id → mobile number to @-mention.
         at_user_ids: perfcore recipient id → DingTalk user id to @-mention.
@@ -107,7 +108,7 @@ class DingTalkNotifier(HttpNotifier):
             text = f"#### {message.subject}\n\n{message.body}" if message.subject else message.body
             # a mention renders only when "@mobile"/"@userId" also appears in the text
             tags = " ".join(f"@{m}" for m in mobiles + users)
-            text = self._guard(truncate_utf8(text, CONTENT_MAX_BYTES))
+            text = self._guard(truncate_utf8(text, CONTENT_MAX_BYTES), at_end=True)
             if tags:
                 text = f"{text}\n\n{tags}"
             title = message.subject or (message.body.splitlines() or ["perfcore"])[0]
@@ -116,9 +117,11 @@ class DingTalkNotifier(HttpNotifier):
         content = self._guard(truncate_utf8(content, CONTENT_MAX_BYTES))
         return {"msgtype": "text", "text": {"content": content}, "at": at}
 
-    def _guard(self, text: str) -> str:
+    def _guard(self, text: str, *, at_end: bool = False) -> str:
         keyword = self.config.keyword
-        return text if not keyword or keyword in text else f"{keyword} {text}"
+        if not keyword or keyword in text:
+            return text
+        return f"{text}\n\n{keyword}" if at_end else f"{keyword} {text}"
 
     def _build(self, message: Message) -> Outgoing:
         url = (
