@@ -74,14 +74,17 @@ def _components_tuple(value: Iterable[ComponentConfig]) -> tuple[ComponentConfig
 
 @frozen
 class RatingScale:
-    """A numeric rating scale ``minimum..maximum`` with an optional ``step``.
+    """A numeric rating scale ``minimum..maximum`` (Decimal) with an optional ``step``.
 
     ``RatingScale()`` is 1-5 in whole steps. Frappe's stars are ``RatingScale(0, 5, "0.5")``
-    (anchors-oss.md b.1: a rating stored as a fraction of N stars).
+    (anchors-oss.md b.1: a rating stored as a fraction of N stars). ``step=None`` is a continuous
+    scale (any value in range). This is the one rating-scale concept of the domain: calibration
+    uses the stepped form :class:`perfcore.domain.calibration.scale.RatingScale`, a subclass
+    whose ``step`` is never None.
 
     Raises (on construction):
-        InvalidValue: ``minimum >= maximum``, or a non-positive ``step``, or a step that does not
-            divide the range.
+        InvalidValue: ``minimum >= maximum`` (field ``scale``), or a non-positive ``step``, or a
+            step that does not divide the range (field ``scale.step``).
     """
 
     minimum: Decimal = field(default=Decimal(1), converter=_to_decimal)
@@ -131,6 +134,38 @@ class RatingScale:
                 f"{d} is not on the scale's steps", field=field, valid=self.describe()
             )
         return d
+
+    @property
+    def values(self) -> tuple[Decimal, ...]:
+        """Every legal value of a stepped scale, ascending (``1..5`` step 1 → 1, 2, 3, 4, 5).
+
+        Raises:
+            InvalidValue: the scale is continuous (``step`` is None; field ``scale.step``).
+        """
+        if self.step is None:
+            raise InvalidValue(
+                "a continuous scale has no list of values",
+                field="scale.step",
+                valid="a stepped scale",
+            )
+        count = int((self.maximum - self.minimum) / self.step)
+        return tuple(self.minimum + i * self.step for i in range(count + 1))
+
+    def clamp(self, value: float) -> float:
+        """Clamp a float suggestion into ``[minimum, maximum]``."""
+        low, high = float(self.minimum), float(self.maximum)
+        return low if value < low else high if value > high else value
+
+    def round_to_step(self, value: float) -> float:
+        """Round a float suggestion to the nearest step (halves away from the minimum), clamped.
+
+        On a continuous scale (``step`` None) this only clamps.
+        """
+        if self.step is None:
+            return self.clamp(value)
+        low, step = float(self.minimum), float(self.step)
+        steps = int((value - low) / step + 0.5) if value >= low else 0
+        return self.clamp(low + steps * step)
 
     def from_percent(self, percent: object, *, field: str = "percent") -> Decimal:
         """Map a 0-100 % score linearly onto the scale (0 % → minimum, 100 % → maximum).

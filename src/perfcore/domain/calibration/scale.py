@@ -15,79 +15,30 @@ from typing import Any
 from attrs import field, frozen
 
 from perfcore.domain.errors import InvalidValue
+from perfcore.domain.review_scoring import RatingScale as AnyRatingScale
 from perfcore.domain.values import as_decimal
 
 __all__ = ["BucketMapping", "RatingScale"]
 
 
-def _dec(value: object) -> Decimal:
-    return as_decimal(value)
+def _step(value: object) -> Decimal:
+    return as_decimal(value, field="scale.step")
 
 
 @frozen
-class RatingScale:
-    """The legal values of a rating: ``minimum``, ``minimum + step``, …, ``maximum`` (Decimal).
+class RatingScale(AnyRatingScale):
+    """A *stepped* rating scale: ``minimum``, ``minimum + step``, …, ``maximum`` (Decimal).
+
+    The review rating scale (:class:`perfcore.domain.review_scoring.RatingScale`) narrowed so
+    that ``step`` is always a Decimal: calibrated values are discrete. Validation,
+    :meth:`check`, :attr:`values`, :meth:`clamp` and :meth:`round_to_step` are inherited.
 
     Raises:
-        InvalidValue: ``minimum >= maximum``, ``step <= 0`` or the range is not a whole number of
-            steps (field ``scale.maximum`` / ``scale.step``).
+        InvalidValue: ``minimum >= maximum`` (field ``scale``), a missing, non-positive or
+            non-dividing ``step`` (field ``scale.step``).
     """
 
-    minimum: Decimal = field(converter=_dec, default=Decimal(1))
-    maximum: Decimal = field(converter=_dec, default=Decimal(5))
-    step: Decimal = field(converter=_dec, default=Decimal(1))
-
-    def __attrs_post_init__(self) -> None:
-        if self.step <= 0:
-            raise InvalidValue("step must be positive", field="scale.step", valid="> 0")
-        if self.minimum >= self.maximum:
-            raise InvalidValue(
-                f"maximum {self.maximum} is not above minimum {self.minimum}",
-                field="scale.maximum",
-                valid=f"> {self.minimum}",
-            )
-        if (self.maximum - self.minimum) % self.step != 0:
-            raise InvalidValue(
-                "the range is not a whole number of steps",
-                field="scale.step",
-                valid=f"a step dividing {self.maximum - self.minimum}",
-            )
-
-    @property
-    def values(self) -> tuple[Decimal, ...]:
-        """Every legal value, ascending."""
-        count = int((self.maximum - self.minimum) / self.step)
-        return tuple(self.minimum + i * self.step for i in range(count + 1))
-
-    def check(self, value: object, *, field: str = "rating") -> Decimal:
-        """Return ``value`` as a Decimal if it is on the scale.
-
-        Raises:
-            InvalidValue: not a number, outside ``[minimum, maximum]`` or between steps.
-        """
-        number = as_decimal(value, field=field)
-        if (
-            number < self.minimum
-            or number > self.maximum
-            or (number - self.minimum) % self.step != 0
-        ):
-            raise InvalidValue(
-                f"{number} is not on the rating scale",
-                field=field,
-                valid=f"{self.minimum}..{self.maximum} in steps of {self.step}",
-            )
-        return number
-
-    def clamp(self, value: float) -> float:
-        """Clamp a float suggestion into ``[minimum, maximum]``."""
-        low, high = float(self.minimum), float(self.maximum)
-        return low if value < low else high if value > high else value
-
-    def round_to_step(self, value: float) -> float:
-        """Round a float suggestion to the nearest step (halves away from the minimum)."""
-        low, step = float(self.minimum), float(self.step)
-        steps = int((value - low) / step + 0.5) if value >= low else 0
-        return self.clamp(low + steps * step)
+    step: Decimal = field(converter=_step, default=Decimal(1))
 
 
 def _mapping(value: Mapping[Any, str]) -> dict[Decimal, str]:
