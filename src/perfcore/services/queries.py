@@ -17,6 +17,7 @@ from perfcore.domain.errors import NotFound
 from perfcore.domain.ledger import LedgerEntry
 from perfcore.domain.review import Review
 from perfcore.domain.values import (
+    PERCENT_PLACES,
     SCORE_PLACES,
     Period,
     SubjectRef,
@@ -57,7 +58,7 @@ def _card(record: ScorecardRecord) -> Row:
                 "objective": ln.objective,
                 "value": _num(ln.value),
                 "unit": ln.unit,
-                "attainment_percent": _num(ln.attainment_percent),
+                "attainment_percent": _num(ln.attainment_percent, PERCENT_PLACES),
                 "score": _num(ln.score, SCORE_PLACES),
                 "weight": _num(ln.weight),
                 "effective_weight": _num(ln.effective_weight, 4),
