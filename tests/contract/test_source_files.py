@@ -282,3 +282,17 @@ def test_naive_datetimes_take_the_configured_zone() -> None:
     assert coerce("01:30:00", FieldType.DURATION) == timedelta(hours=1, minutes=30)
     assert coerce("PT1H30M", FieldType.DURATION) == timedelta(hours=1, minutes=30)
     assert coerce("95%", FieldType.NUMBER) == Decimal("0.95")
+
+
+def test_when_neither_utf8_nor_gb18030_decode_charset_normalizer_guesses(tmp_path: Path) -> None:
+    text = "Name;Betrag\nMüller;€100\nJosé;€ 5,50\nFrançois;Größe\n"
+    path = tmp_path / "legacy.csv"
+    path.write_bytes(text.encode("cp1252"))  # 0x80 (€) is invalid in both utf-8 and gb18030
+    encoding, _ = detect_encoding(path)
+    assert path.read_text(encoding=encoding) == text
+
+
+def test_an_explicit_encoding_that_does_not_fit_is_reported() -> None:
+    with pytest.raises(InvalidValue) as info:
+        detect_encoding(Path(__file__), "ascii")
+    assert info.value.field == "encoding"

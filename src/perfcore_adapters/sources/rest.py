@@ -213,14 +213,18 @@ class RestSource:
     # ------------------------------------------------------------------ port
 
     def check(self) -> CheckResult:
-        """GET ``check_path`` (or the first stream's first page); never raises."""
+        """GET ``check_path`` (or the first stream's first page, at most 2 attempts).
+
+        Never raises for HTTP problems: they become a failed :class:`CheckResult`.
+        """
         stream = self.config.streams[0] if self.config.streams else None
         path = self.config.check_path or (stream.path if stream else "")
         params: dict[str, str] = {}
         if self.config.check_path is None and stream and stream.paging.style in ("offset", "page"):
             params[stream.paging.size_param] = "1"
+        probe = attrs.evolve(self._retry, attempts=min(self._retry.attempts, 2))
         try:
-            self._retry.send(self._client, "GET", path, params=params)
+            probe.send(self._client, "GET", path, params=params)
         except HttpError as exc:
             return CheckResult.failure(str(exc))
         return CheckResult.success(redact_url(self._client.base_url.join(path)))
