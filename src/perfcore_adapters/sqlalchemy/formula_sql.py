@@ -24,7 +24,8 @@ raising ``FormulaError("unsupported_backend")``: date/datetime ± duration.
 Numeric tolerance: PostgreSQL ``NUMERIC`` is exact up to its division scale (at least 16
 significant digits for a quotient); SQLite has no decimal type, so its results are binary floats
 (about 15-16 significant digits) and SQLAlchemy's ``Numeric`` returns them as Decimals rounded to
-10 places. Compare SQLite results with the Python back end after quantizing.
+10 places; differences of datetimes are exact to the millisecond on SQLite (``strftime('%f')``).
+Compare SQLite results with the Python back end after quantizing.
 """
 
 from __future__ import annotations
@@ -72,13 +73,13 @@ class _RealDiv(FunctionElement[Decimal]):
 @compiles(_RealDiv)
 def _real_div_default(element: _RealDiv, compiler: SQLCompiler, **kw: Any) -> str:
     a, b = list(element.clauses)
-    return f"(CAST({compiler.process(a, **kw)} AS NUMERIC) / {compiler.process(b, **kw)})"
+    return f"(CAST(({compiler.process(a, **kw)}) AS NUMERIC) / ({compiler.process(b, **kw)}))"
 
 
 @compiles(_RealDiv, "sqlite")
 def _real_div_sqlite(element: _RealDiv, compiler: SQLCompiler, **kw: Any) -> str:
     a, b = list(element.clauses)
-    return f"(CAST({compiler.process(a, **kw)} AS REAL) / {compiler.process(b, **kw)})"
+    return f"(CAST(({compiler.process(a, **kw)}) AS REAL) / ({compiler.process(b, **kw)}))"
 
 
 class _SecondsBetween(FunctionElement[Decimal]):
@@ -93,14 +94,20 @@ class _SecondsBetween(FunctionElement[Decimal]):
 def _seconds_default(element: _SecondsBetween, compiler: SQLCompiler, **kw: Any) -> str:
     start, end = list(element.clauses)
     s, e = compiler.process(start, **kw), compiler.process(end, **kw)
-    return f"EXTRACT(EPOCH FROM (CAST({e} AS TIMESTAMP) - CAST({s} AS TIMESTAMP)))"
+    return f"EXTRACT(EPOCH FROM (CAST(({e}) AS TIMESTAMP) - CAST(({s}) AS TIMESTAMP)))"
 
 
 @compiles(_SecondsBetween, "sqlite")
 def _seconds_sqlite(element: _SecondsBetween, compiler: SQLCompiler, **kw: Any) -> str:
     start, end = list(element.clauses)
     s, e = compiler.process(start, **kw), compiler.process(end, **kw)
-    return f"((julianday({e}) - julianday({s})) * 86400.0)"
+    # whole seconds from %s, plus the millisecond fraction (%f is SS.SSS): julianday() would lose
+    # about 1e-5 s to binary rounding
+    return (
+        f"((CAST(strftime('%s', {e}) AS INTEGER) - CAST(strftime('%s', {s}) AS INTEGER))"
+        f" + ((strftime('%f', {e}) - strftime('%S', {e}))"
+        f" - (strftime('%f', {s}) - strftime('%S', {s}))))"
+    )
 
 
 def _unsupported(what: str, compiled: CompiledFormula) -> FormulaError:

@@ -98,11 +98,13 @@ def _lower(node: Node) -> pl.Expr:
         return pl.when(args[0]).then(args[1]).otherwise(args[2])
     if op == "in":
         values = [i.value for i in node.args[1:]]
-        if kinds[0] is N:
+        subject = args[0]
+        if kinds[0] is N:  # compare as floats: polars refuses to mix Int64 and Float64 here
             values = [float(v) for v in values]
+            subject = subject.cast(pl.Float64)
         elif kinds[0] is DT:
             values = [v.astimezone(_dt.UTC) for v in values]
-        return args[0].is_in(values)
+        return subject.is_in(values)
     if op == "call":
         return _call(node, args)
     raise AssertionError(op)  # pragma: no cover
@@ -191,7 +193,9 @@ def _call(node: Node, args: list[pl.Expr]) -> pl.Expr:
 def to_polars(compiled: CompiledFormula) -> pl.Expr:
     """Lower a compiled formula to a polars expression over ``pl.col(field)`` columns.
 
-    The expression is named ``"value"``. Columns must have matching dtypes: numbers (any integer
+    The expression is named ``"value"``. Use ``df.with_columns(expr)`` for one value per row (a
+    formula that reads no field, such as ``true``, is a single literal that ``select`` would not
+    broadcast). Columns must have matching dtypes: numbers (any integer
     or float), ``Utf8``, ``Boolean``, ``Date``, ``Datetime`` (UTC) and ``Duration``.
     """
     return _lower(compiled.tree).alias("value")
