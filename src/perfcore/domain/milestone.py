@@ -27,11 +27,10 @@ from perfcore.domain.errors import (
     Conflict,
     InvalidTransition,
     InvalidValue,
-    InvalidWeight,
     NotFound,
 )
 from perfcore.domain.evidence import EvidenceType, FieldValue, Reason
-from perfcore.domain.objective import to_decimal
+from perfcore.domain.objective import as_weight, to_decimal
 from perfcore.domain.values import SubjectRef, as_decimal, ensure_aware
 
 __all__ = [
@@ -103,16 +102,6 @@ class Escalation:
         return self.root_cause is None
 
 
-def _weight(value: object, path: str) -> Decimal:
-    try:
-        w = as_decimal(value, field=path)
-    except InvalidValue as exc:
-        raise InvalidWeight(exc.message, field=path, valid="a decimal >= 0") from None
-    if w < 0:
-        raise InvalidWeight(f"weight {w} is negative", field=path, valid="a decimal >= 0")
-    return w
-
-
 def _cause(value: RootCause | str | None, path: str) -> RootCause | None:
     if value is None:
         return None
@@ -173,7 +162,7 @@ class Milestone:
 
     def __attrs_post_init__(self) -> None:
         here = f"milestones[{self.id}]"
-        object.__setattr__(self, "weight", _weight(self.weight, f"{here}.weight"))
+        object.__setattr__(self, "weight", as_weight(self.weight, field=f"{here}.weight"))
         object.__setattr__(self, "root_cause", _cause(self.root_cause, f"{here}.root_cause"))
 
     @property
@@ -424,7 +413,7 @@ class MilestonePlan:
         if not reason.strip():
             raise InvalidValue("a reason is required", field="reason", valid="non-empty text")
         ensure_aware(at, field="at")
-        new = {i: _weight(w, f"milestones[{i}].weight") for i, w in weights.items()}
+        new = {i: as_weight(w, field=f"milestones[{i}].weight") for i, w in weights.items()}
         for i in new:
             self.get(i)
         before = {i: self.get(i).weight for i in sorted(new)}

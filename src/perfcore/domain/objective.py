@@ -52,6 +52,7 @@ __all__ = [
     "Objective",
     "ObjectiveState",
     "Weighting",
+    "as_weight",
     "baseline_progress",
     "to_decimal",
 ]
@@ -117,6 +118,22 @@ def baseline_progress(
     return (_fraction(now) - _fraction(baseline)) / span
 
 
+def as_weight(value: object, *, field: str) -> Decimal:
+    """``value`` as an exact, non-negative Decimal weight (objectives, milestones).
+
+    Raises:
+        InvalidWeight: not a finite number, or negative; ``field`` is the path given (e.g.
+            ``objectives[okr-7].weight``) and ``valid`` reads "a decimal >= 0".
+    """
+    try:
+        w = as_decimal(value, field=field)
+    except DomainError as exc:
+        raise InvalidWeight(exc.message, field=field, valid="a decimal >= 0") from None
+    if w < 0:
+        raise InvalidWeight(f"weight {w} is negative", field=field, valid="a decimal >= 0")
+    return w
+
+
 def _soft_decimal(value: object) -> Decimal:
     """Converter: a Decimal when possible; otherwise the raw value, refused with its field path
     by ``Objective.__attrs_post_init__`` (a converter does not know the objective's id)."""
@@ -180,14 +197,7 @@ class Objective:
 
     def __attrs_post_init__(self) -> None:
         here = f"objectives[{self.id}]"
-        try:
-            w = as_decimal(self.weight, field=f"{here}.weight")
-        except DomainError as exc:
-            raise InvalidWeight(exc.message, field=exc.field, valid="a decimal >= 0") from None
-        if w < 0:
-            raise InvalidWeight(
-                f"weight {w} is negative", field=f"{here}.weight", valid="a decimal >= 0"
-            )
+        as_weight(self.weight, field=f"{here}.weight")
         for name in ("baseline", "target", "current"):
             raw = getattr(self, name)
             if raw is not None and not isinstance(raw, Decimal):

@@ -27,6 +27,7 @@ from perfcore.domain.objective import (
     Objective,
     ObjectiveState,
     Weighting,
+    as_weight,
     baseline_progress,
     to_decimal,
 )
@@ -604,11 +605,4 @@ def _number(value: object, path: str) -> Decimal:
 
 
 def _weight(value: object, objective_id: str) -> Decimal:
-    path = f"{_here(objective_id)}.weight"
-    try:
-        w = as_decimal(value, field=path)
-    except InvalidValue as exc:
-        raise InvalidWeight(exc.message, field=path, valid="a decimal >= 0") from None
-    if w < 0:
-        raise InvalidWeight(f"weight {w} is negative", field=path, valid="a decimal >= 0")
-    return w
+    return as_weight(value, field=f"{_here(objective_id)}.weight")
