@@ -1,0 +1,2 @@
+"""Alembic migrations of the perfcore store (``script_location`` of
+:mod:`perfcore_adapters.sqlalchemy.migrate`)."""

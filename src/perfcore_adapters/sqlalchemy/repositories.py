@@ -1,0 +1,304 @@
+"""SQLAlchemy Core repositories for evidence (with the quarantine) and the plan versions.
+
+Each repository is bound to its :class:`~perfcore_adapters.sqlalchemy.uow.SqlAlchemyUnitOfWork`
+and runs statements on the connection of the open unit of work. Accepted evidence is buffered
+and written in batches (``executemany``) when the buffer fills, before any evidence query and at
+commit; idempotency is kept by a lookup per new key plus ``ON CONFLICT DO NOTHING``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from perfcore.domain.errors import Conflict
+from perfcore.domain.values import SubjectRef, ensure_aware
+from perfcore.ports.records import PeriodScoring, PlanVersion, QuarantinedRecord
+from perfcore_adapters.sqlalchemy import mappers as m
+from perfcore_adapters.sqlalchemy import tables as t
+from perfcore_adapters.sqlalchemy.dialect import insert_for, is_sqlite
+from perfcore_adapters.sqlalchemy.jsonio import dumps
+
+if TYPE_CHECKING:
+    from perfcore_adapters.sqlalchemy.uow import SqlAlchemyUnitOfWork
+
+__all__ = ["SqlEvidenceRepository", "SqlPlanRepository"]
+
+_EV_COLUMNS = (
+    "idempotency_key",
+    "evidence_type",
+    "subject_kind",
+    "subject_id",
+    "occurred_at",
+    "period_day",
+    "period_month",
+    "recorded_at",
+    "source",
+    "external_id",
+    "version",
+    "supersedes",
+    "fields",
+    "field_types",
+    "doc",
+)
+_SQLITE_INSERT = (
+    f"INSERT INTO evidence ({', '.join(_EV_COLUMNS)}, is_current) "
+    f"VALUES ({', '.join('?' for _ in _EV_COLUMNS)}, 1) "
+    "ON CONFLICT (idempotency_key) DO NOTHING"
+)
+_SQL_DT = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def _sqlite_tuple(row: dict[str, Any]) -> tuple[object, ...]:
+    doc = row["doc"]
+    return (
+        row["idempotency_key"],
+        row["evidence_type"],
+        row["subject_kind"],
+        row["subject_id"],
+        row["occurred_at"].strftime(_SQL_DT),
+        row["period_day"],
+        row["period_month"],
+        row["recorded_at"].strftime(_SQL_DT),
+        row["source"],
+        row["external_id"],
+        row["version"],
+        row["supersedes"],
+        dumps(row["fields"]),
+        row["field_types"],
+        None if doc is None else dumps(doc),
+    )
+
+
+def subject_filter(table: sa.Table, subject: SubjectRef) -> sa.ColumnElement[bool]:
+    """``subject_kind = … AND subject_id = …`` for ``table``."""
+    return sa.and_(table.c.subject_kind == subject.kind.value, table.c.subject_id == subject.id)
+
+
+class SqlEvidenceRepository:
+    """Accepted evidence and the quarantine (port: ``EvidenceRepository``)."""
+
+    flush_at = 5000
+    """Buffered rows that trigger a write."""
+
+    def __init__(self, uow: SqlAlchemyUnitOfWork) -> None:
+        self._uow = uow
+        self._pending: dict[str, tuple[object, dict[str, Any]]] = {}
+        self._absent: set[str] = set()
+        self.written_keys: list[tuple[str, str, str, str]] = []
+
+    def reset(self) -> None:
+        """Forget buffered rows (the unit of work rolled back or closed)."""
+        self._pending.clear()
+        self._absent.clear()
+        self.written_keys = []
+
+    def _exists(self, key: str) -> bool:
+        conn = self._uow.connection
+        if is_sqlite(conn):
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            cur = raw.execute("SELECT 1 FROM evidence WHERE idempotency_key = ?", (key,))
+            found = cur.fetchone() is not None
+            cur.close()
+            return found
+        stmt = sa.select(t.evidence.c.seq).where(t.evidence.c.idempotency_key == key)
+        return conn.execute(stmt).first() is not None
+
+    def add(
+        self,
+        key: str,
+        evidence: object,
+        *,
+        subject: SubjectRef,
+        evidence_type: str,
+        at: dt.datetime,
+    ) -> None:
+        """Buffer accepted evidence under its idempotency key.
+
+        Raises:
+            Conflict: the key is already stored or buffered (field ``idempotency_key``).
+        """
+        if key in self._pending or (key not in self._absent and self._exists(key)):
+            raise Conflict(f"evidence {key!r} already recorded", field="idempotency_key")
+        self._absent.discard(key)
+        at = ensure_aware(at, field="at")
+        row = m.evidence_row(key, evidence, subject, evidence_type, at, self._uow.period_tz())
+        self._pending[key] = (evidence, row)
+        if len(self._pending) >= self.flush_at:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write buffered rows; a key another writer stored meanwhile raises ``Conflict``."""
+        if not self._pending:
+            return
+        rows = [row for _item, row in self._pending.values()]
+        self._pending.clear()
+        conn = self._uow.connection
+        if is_sqlite(conn):
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            cur = raw.cursor()  # the driver opens the transaction before the first INSERT
+            cur.executemany(_SQLITE_INSERT, [_sqlite_tuple(r) for r in rows])
+            written = cur.rowcount
+            cur.close()
+        else:
+            stmt = insert_for(conn, t.evidence).on_conflict_do_nothing(
+                index_elements=["idempotency_key"]
+            )
+            written = conn.execute(stmt, rows).rowcount
+        if 0 <= written < len(rows):
+            raise Conflict(
+                f"{len(rows) - written} evidence key(s) were stored by another writer",
+                field="idempotency_key",
+            )
+        replaced = [r["supersedes"] for r in rows if r["supersedes"]]
+        if replaced:
+            conn.execute(
+                t.evidence.update()
+                .where(t.evidence.c.idempotency_key.in_(replaced))
+                .values(is_current=False)
+            )
+        self.written_keys.extend(
+            (r["subject_kind"], r["subject_id"], r["period_day"], r["evidence_type"]) for r in rows
+        )
+
+    def get_by_idempotency_key(self, key: str) -> object | None:
+        """The evidence with this key (buffered or stored), or ``None``."""
+        pending = self._pending.get(key)
+        if pending is not None:
+            return pending[0]
+        if not self._exists(key):
+            self._absent.add(key)
+            return None
+        row = self._uow.connection.execute(
+            sa.select(t.evidence).where(t.evidence.c.idempotency_key == key)
+        ).first()
+        return None if row is None else m.evidence_from(row)
+
+    def list(
+        self,
+        *,
+        subject: SubjectRef | None = None,
+        evidence_type: str | None = None,
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+    ) -> builtins.list[object]:
+        """Evidence matching every filter (``start <= occurred_at < end``), by time then key."""
+        self.flush()
+        e = t.evidence
+        stmt = sa.select(e)
+        if subject is not None:
+            stmt = stmt.where(subject_filter(e, subject))
+        if evidence_type is not None:
+            stmt = stmt.where(e.c.evidence_type == evidence_type)
+        if start is not None:
+            stmt = stmt.where(e.c.occurred_at >= m.naive_utc(ensure_aware(start, field="start")))
+        if end is not None:
+            stmt = stmt.where(e.c.occurred_at < m.naive_utc(ensure_aware(end, field="end")))
+        stmt = stmt.order_by(e.c.occurred_at, e.c.idempotency_key)
+        return [m.evidence_from(r) for r in self._uow.connection.execute(stmt)]
+
+    def subjects(self) -> builtins.list[SubjectRef]:
+        """Subjects with evidence, ordered by ``str(subject)``."""
+        self.flush()
+        e = t.evidence
+        rows = self._uow.connection.execute(sa.select(e.c.subject_kind, e.c.subject_id).distinct())
+        return sorted((m.subject_from(k, i) for k, i in rows), key=str)
+
+    def quarantine(self, record: QuarantinedRecord) -> None:
+        """Keep a rejected record (the first one per key)."""
+        stmt = insert_for(self._uow.connection, t.quarantine).on_conflict_do_nothing(
+            index_elements=["key"]
+        )
+        self._uow.connection.execute(stmt, m.quarantine_row(record))
+
+    def quarantined(self, *, source: str | None = None) -> builtins.list[QuarantinedRecord]:
+        """Rejected records ordered by (received_at, key)."""
+        q = t.quarantine
+        stmt = sa.select(q).order_by(q.c.received_at, q.c.key)
+        if source is not None:
+            stmt = stmt.where(q.c.source == source)
+        return [m.quarantine_from(r) for r in self._uow.connection.execute(stmt)]
+
+
+class SqlPlanRepository:
+    """Plan versions and period-scoring records (port: ``PlanRepository``)."""
+
+    def __init__(self, uow: SqlAlchemyUnitOfWork) -> None:
+        self._uow = uow
+
+    def add(self, version: PlanVersion) -> None:
+        """Store a new version; an existing number raises ``Conflict`` (field ``number``) —
+        also when a concurrent writer inserted it first."""
+        if self.get(version.number) is not None:
+            raise Conflict(f"plan version {version.number} exists", field="number")
+        self._uow.guarded_insert(
+            t.plan_versions.insert().values(**m.plan_row(version)),
+            Conflict(f"plan version {version.number} was applied concurrently", field="number"),
+        )
+
+    def get(self, number: int) -> PlanVersion | None:
+        """The version or ``None``."""
+        row = self._uow.connection.execute(
+            sa.select(t.plan_versions).where(t.plan_versions.c.number == number)
+        ).first()
+        return None if row is None else m.plan_from(row)
+
+    def latest(self) -> PlanVersion | None:
+        """The highest version or ``None``."""
+        p = t.plan_versions
+        row = self._uow.connection.execute(
+            sa.select(p).order_by(p.c.number.desc()).limit(1)
+        ).first()
+        return None if row is None else m.plan_from(row)
+
+    def list(self) -> builtins.list[PlanVersion]:
+        """Every version, ascending."""
+        p = t.plan_versions
+        return [
+            m.plan_from(r) for r in self._uow.connection.execute(sa.select(p).order_by(p.c.number))
+        ]
+
+    def record_scoring(self, scoring: PeriodScoring) -> None:
+        """Replace the record for (period, subject)."""
+        self.record_scorings([scoring])
+
+    def record_scorings(self, scorings: builtins.list[PeriodScoring]) -> None:
+        """Replace many records at once (push-down scoring)."""
+        if not scorings:
+            return
+        ps = t.period_scorings
+        conn = self._uow.connection
+        stmt = insert_for(conn, ps)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["period_key", "subject_kind", "subject_id"],
+            set_={
+                "plan_version": stmt.excluded.plan_version,
+                "computed_at": stmt.excluded.computed_at,
+            },
+        )
+        conn.execute(
+            stmt,
+            [
+                {
+                    "period_key": s.period_key,
+                    "subject_kind": s.subject.kind.value,
+                    "subject_id": s.subject.id,
+                    "plan_version": s.plan_version,
+                    "computed_at": m.naive_utc(s.computed_at),
+                }
+                for s in scorings
+            ],
+        )
+
+    def scorings(self, *, period_key: str | None = None) -> builtins.list[PeriodScoring]:
+        """Records ordered by (period, subject)."""
+        ps = t.period_scorings
+        stmt = sa.select(ps).order_by(ps.c.period_key, ps.c.subject_kind, ps.c.subject_id)
+        if period_key is not None:
+            stmt = stmt.where(ps.c.period_key == period_key)
+        return [m.scoring_from(r) for r in self._uow.connection.execute(stmt)]
