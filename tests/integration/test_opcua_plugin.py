@@ -60,7 +60,7 @@ def test_opcua_source_from_plan_data_syncs_through_the_plugin_host(
     )
     with ReplayServer(load_rows(DATA, 200)) as endpoint:
         plan = {"endpoint": endpoint, "machines": ["MachineL", "MachineM", "MachineH"]}
-        source = host.sources().create("opcua", plan, path="sources[0].config")
+        source = host.sources.create("opcua", plan, path="sources[0].config")
         committed: list[RecordBatch] = []
         result = run_sync(source, "counters", None, committed.append, host, source_name="plant")
     assert result.ok, result.error

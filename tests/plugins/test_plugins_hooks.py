@@ -45,9 +45,9 @@ def test_hook_perfcore_register_sources() -> None:
             registry.add("memory", _source, EmptyConfig)
 
     host = _host(Plugin())
-    registration = host.sources().get("memory")
+    registration = host.sources.get("memory")
     assert registration.plugin == "p0"
-    assert isinstance(host.sources().create("memory", {}), InMemorySource)
+    assert isinstance(host.sources.create("memory", {}), InMemorySource)
 
 
 def test_hook_perfcore_register_notifiers() -> None:
@@ -57,7 +57,7 @@ def test_hook_perfcore_register_notifiers() -> None:
             registry.add("console", lambda _cfg: _Console(), EmptyConfig)
 
     host = _host(Plugin())
-    notifier = host.notifiers().create("console", {})
+    notifier = host.notifiers.create("console", {})
     assert notifier.send(Message("console", (), "hi", "body")).ok
 
 

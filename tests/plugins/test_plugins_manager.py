@@ -74,7 +74,7 @@ def test_entry_point_plugins_are_loaded_with_distribution_and_hooks(site: Path) 
     row = next(p for p in host.list_plugins() if p.name == "good")
     assert (row.status, row.distribution, row.version) == ("loaded", "perfcore-mes-good", "1.2.3")
     assert row.hooks == ("perfcore_register_sources",)
-    assert host.sources().get("good").plugin == "good"
+    assert host.sources.get("good").plugin == "good"
 
 
 def test_a_plugin_that_fails_to_import_is_reported_by_name_and_others_load(site: Path) -> None:
@@ -85,7 +85,7 @@ def test_a_plugin_that_fails_to_import_is_reported_by_name_and_others_load(site:
     failures = host.load(builtin=False)
     assert [(f.plugin, f.stage) for f in failures] == [("broken", "import")]
     assert "ModuleNotFoundError" in failures[0].error
-    assert "good" in host.sources()
+    assert "good" in host.sources
     statuses = {p.name: p.status for p in host.list_plugins()}
     assert statuses["broken"] == "failed"
 
@@ -117,7 +117,7 @@ def test_a_raising_registration_hook_is_contained_and_rolled_back() -> None:
 
     host = PluginHost()
     host.load(entry_points=False, builtin=False, extra=[("half", HalfBroken()), ("fine", Fine())])
-    assert host.sources().kinds() == ["fine"]
+    assert host.sources.kinds() == ["fine"]
     assert [(f.plugin, f.stage) for f in host.failures] == [
         ("half", "hook:perfcore_register_sources")
     ]
@@ -156,7 +156,7 @@ def test_duplicate_kinds_from_two_plugins_are_reported_naming_both() -> None:
 
     host = PluginHost()
     host.load(entry_points=False, builtin=False, extra=[("alpha", A()), ("beta", B())])
-    assert host.sources().get("mes").plugin in {"alpha", "beta"}
+    assert host.sources.get("mes").plugin in {"alpha", "beta"}
     (failure,) = host.failures
     assert "'alpha'" in failure.error
     assert "'beta'" in failure.error
@@ -167,7 +167,7 @@ def test_block_list_from_environment_skips_named_plugins(site: Path) -> None:
     _write_dist(site, "perfcore-mes-good", {"good": "pcfake_good"})
     host = PluginHost.from_env({"PERFCORE_PLUGINS_BLOCK": "good, other"})
     host.load(builtin=False)
-    assert "good" not in host.sources()
+    assert "good" not in host.sources
     assert {p.name: p.status for p in host.list_plugins()}["good"] == "blocked"
 
 
@@ -176,7 +176,7 @@ def test_allow_list_restricts_external_plugins_but_keeps_builtin(site: Path) -> 
     _write_dist(site, "perfcore-mes-good", {"good": "pcfake_good"})
     host = PluginHost.from_env({"PERFCORE_PLUGINS_ALLOW": "someone_else"})
     host.load()
-    kinds = host.sources().kinds()
+    kinds = host.sources.kinds()
     assert "good" not in kinds
     assert "csv" in kinds
 
@@ -184,8 +184,8 @@ def test_allow_list_restricts_external_plugins_but_keeps_builtin(site: Path) -> 
 def test_builtin_adapters_register_through_the_same_hooks() -> None:
     host = PluginHost()
     host.load(entry_points=False)
-    assert {"csv", "excel", "rest", "sql"} <= set(host.sources().kinds())
-    assert all(host.sources().get(k).plugin == BUILTIN for k in ("csv", "rest", "sql"))
+    assert {"csv", "excel", "rest", "sql"} <= set(host.sources.kinds())
+    assert all(host.sources.get(k).plugin == BUILTIN for k in ("csv", "rest", "sql"))
     (row,) = host.list_plugins()
     assert (row.name, row.status, row.distribution) == (BUILTIN, "loaded", "perfcore")
     assert row.hooks == ("perfcore_register_notifiers", "perfcore_register_sources")
@@ -194,7 +194,7 @@ def test_builtin_adapters_register_through_the_same_hooks() -> None:
 def test_builtin_can_be_blocked() -> None:
     host = PluginHost(block=[BUILTIN])
     host.load(entry_points=False)
-    assert host.sources().kinds() == []
+    assert host.sources.kinds() == []
 
 
 def test_importing_the_plugin_system_loads_no_plugin_and_no_adapter() -> None:

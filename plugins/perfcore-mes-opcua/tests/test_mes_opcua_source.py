@@ -133,7 +133,7 @@ def test_plugin_registers_the_opcua_kind() -> None:
 
     host = PluginHost()
     host.load(entry_points=False, builtin=False, extra=[("mes_opcua", perfcore_mes_opcua)])
-    registration = host.sources().get("opcua")
+    registration = host.sources.get("opcua")
     assert registration.plugin == "mes_opcua"
 
 

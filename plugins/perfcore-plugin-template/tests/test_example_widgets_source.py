@@ -38,14 +38,14 @@ def test_the_plugin_registers_its_source_kind() -> None:
     host = PluginHost()
     host.load(entry_points=False, builtin=False, extra=[("me", perfcore_example_widgets)])
     assert host.failures == []
-    assert host.sources().get("widgets").plugin == "me"
+    assert host.sources.get("widgets").plugin == "me"
 
 
 def test_plan_data_with_a_typo_is_rejected_with_its_path() -> None:
     host = PluginHost()
     host.load(entry_points=False, builtin=False, extra=[("me", perfcore_example_widgets)])
     with pytest.raises(InvalidValue) as info:
-        host.sources().create("widgets", {"pth": "x"}, path="sources[0].config")
+        host.sources.create("widgets", {"pth": "x"}, path="sources[0].config")
     assert info.value.field == "sources[0].config.pth"
 
 

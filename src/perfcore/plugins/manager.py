@@ -4,7 +4,7 @@ There is no global plugin manager and nothing is loaded at import. The compositi
 
     host = PluginHost.from_env()          # reads PERFCORE_PLUGINS_ALLOW / PERFCORE_PLUGINS_BLOCK
     host.load()                           # entry points of group "perfcore" (+ extra=[...])
-    sources = host.sources()              # SourceRegistry, built once, then frozen
+    source = host.sources.create("csv", config)   # registry built once, then frozen
 
 A plugin that fails to import, fails validation (a misspelt hook, a wrong argument name) or whose
 hook raises is recorded as a :class:`PluginFailure` under its name and logged; the host keeps
@@ -284,16 +284,20 @@ class PluginHost:
                 self._fail(impl.plugin_name, f"hook:{hook}", exc)
         registry.freeze()
 
+    @property
     def sources(self) -> SourceRegistry:
-        """The source registry, built once from ``perfcore_register_sources`` and frozen."""
+        """The source registry, built on first access from ``perfcore_register_sources`` and
+        frozen (rebuilt if plugins are registered later)."""
         if self._sources is None:
             registry = SourceRegistry()
             self._build("perfcore_register_sources", registry)
             self._sources = registry
         return self._sources
 
+    @property
     def notifiers(self) -> NotifierRegistry:
-        """The notifier registry, built once from ``perfcore_register_notifiers`` and frozen."""
+        """The notifier registry, built on first access from ``perfcore_register_notifiers`` and
+        frozen (rebuilt if plugins are registered later)."""
         if self._notifiers is None:
             registry = NotifierRegistry()
             self._build("perfcore_register_notifiers", registry)
