@@ -14,7 +14,7 @@ from decimal import Decimal
 from attrs import frozen
 
 from perfcore.domain.errors import InvalidValue, PolicyDenied
-from perfcore.domain.values import SubjectRef
+from perfcore.domain.values import SubjectRef, as_decimal
 
 __all__ = [
     "Account",
@@ -25,8 +25,28 @@ __all__ = [
     "LineSummary",
     "RewardKind",
     "check_key_part",
+    "non_negative",
+    "optional_non_negative",
     "parse_key",
 ]
+
+
+def non_negative(value: object, *, field: str) -> Decimal:
+    """``value`` as an exact Decimal >= 0 (an amount, cap, rate, share or month count).
+
+    Raises:
+        InvalidValue: not a finite number, or negative; ``field`` is the name given and
+            ``valid`` reads "a number >= 0".
+    """
+    d = as_decimal(value, field=field)
+    if d < 0:
+        raise InvalidValue(f"{field} must be >= 0, got {d}", field=field, valid="a number >= 0")
+    return d
+
+
+def optional_non_negative(value: object, *, field: str) -> Decimal | None:
+    """:func:`non_negative`, with ``None`` passed through (an optional cap or amount)."""
+    return None if value is None else non_negative(value, field=field)
 
 
 class RewardKind(enum.StrEnum):

@@ -41,6 +41,7 @@ from fractions import Fraction
 
 from attrs import field, frozen
 
+from perfcore.domain.accounts import non_negative, optional_non_negative
 from perfcore.domain.errors import InvalidValue
 from perfcore.domain.values import as_decimal, quantize
 
@@ -209,11 +210,6 @@ def _check_tiers(tiers: Sequence[CommissionTier]) -> None:
             )
 
 
-def _non_negative_opt(value: Decimal | None, name: str) -> None:
-    if value is not None and value < 0:
-        raise InvalidValue(f"{name} must be >= 0, got {value}", field=name, valid="a number >= 0")
-
-
 @frozen
 class CommissionPlan:
     """A commission plan: tier method + tiers + kickers + caps.
@@ -242,8 +238,8 @@ class CommissionPlan:
 
     def __attrs_post_init__(self) -> None:
         _check_tiers(self.tiers)
-        _non_negative_opt(self.payout_cap, "payout_cap")
-        _non_negative_opt(self.payout_cap_multiple, "payout_cap_multiple")
+        optional_non_negative(self.payout_cap, field="payout_cap")
+        optional_non_negative(self.payout_cap_multiple, field="payout_cap_multiple")
         if self.attainment_cap is not None and self.attainment_cap <= 0:
             raise InvalidValue(
                 f"attainment_cap must be > 0, got {self.attainment_cap}",
@@ -288,7 +284,7 @@ class CommissionPlan:
             InvalidValue: each bad argument by name, with the valid range.
         """
         q = _frac(_positive(quota, "quota"))
-        b = _frac(_non_negative(credited, "credited"))
+        b = _frac(non_negative(credited, field="credited"))
         ramp_f = _frac(_unit_interval(ramp, "ramp"))
         pro_f = _frac(_unit_interval(proration, "proration"))
         if (rate is None) == (target_variable is None):
@@ -299,9 +295,9 @@ class CommissionPlan:
             )
         v: Fraction | None = None
         if rate is not None:
-            r = _frac(_non_negative(rate, "rate"))
+            r = _frac(non_negative(rate, field="rate"))
         else:
-            v = _frac(_non_negative(target_variable, "target_variable"))
+            v = _frac(non_negative(target_variable, field="target_variable"))
             r = v / q
         if v is None and (self.kickers or self.payout_cap_multiple is not None):
             raise InvalidValue(
@@ -394,13 +390,6 @@ def _positive(value: object, name: str) -> Decimal:
     return d
 
 
-def _non_negative(value: object, name: str) -> Decimal:
-    d = as_decimal(value, field=name)
-    if d < 0:
-        raise InvalidValue(f"{name} must be >= 0, got {d}", field=name, valid="a number >= 0")
-    return d
-
-
 def _unit_interval(value: object, name: str) -> Decimal:
     d = as_decimal(value, field=name)
     if not 0 < d <= 1:
@@ -436,7 +425,7 @@ def prorata_clawback_fraction(months_active: object, term_months: object) -> Dec
         InvalidValue: ``term_months`` ≤ 0 or ``months_active`` outside ``[0, term_months]``.
     """
     term = _positive(term_months, "term_months")
-    active = _non_negative(months_active, "months_active")
+    active = non_negative(months_active, field="months_active")
     if active > term:
         raise InvalidValue(
             f"months_active {active} exceeds the term {term}",
@@ -454,8 +443,8 @@ def prorata_clawback_amount(
     Raises:
         InvalidValue: as :func:`prorata_clawback_fraction`; ``commission`` < 0.
     """
-    c = Fraction(_non_negative(commission, "commission"))
+    c = Fraction(non_negative(commission, field="commission"))
     term = Fraction(_positive(term_months, "term_months"))
-    active = Fraction(_non_negative(months_active, "months_active"))
+    active = Fraction(non_negative(months_active, field="months_active"))
     prorata_clawback_fraction(months_active, term_months)  # validates the range
     return quantize(_round(c * (1 - active / term), places), places)

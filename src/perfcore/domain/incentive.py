@@ -42,6 +42,7 @@ from typing import Final
 
 from attrs import field, frozen
 
+from perfcore.domain.accounts import optional_non_negative
 from perfcore.domain.commission import CommissionResult
 from perfcore.domain.errors import InvalidPeriod, InvalidValue, PolicyDenied
 from perfcore.domain.ledger import (
@@ -147,28 +148,16 @@ class Cadence:
         return bool(self.cooldown_days) and candidate.start <= limit
 
 
-def _cap(name: str) -> Callable[[object], Decimal | None]:
-    def convert(value: object) -> Decimal | None:
-        if value is None:
-            return None
-        d = as_decimal(value, field=name)
-        if d < 0:
-            raise InvalidValue(f"{name} must be >= 0, got {d}", field=name, valid="a number >= 0")
-        return d
-
-    return convert
-
-
 def _cap_award(value: object) -> Decimal | None:
-    return _cap("per_award")(value)
+    return optional_non_negative(value, field="per_award")
 
 
 def _cap_period(value: object) -> Decimal | None:
-    return _cap("per_period")(value)
+    return optional_non_negative(value, field="per_period")
 
 
 def _cap_year(value: object) -> Decimal | None:
-    return _cap("per_subject_year")(value)
+    return optional_non_negative(value, field="per_subject_year")
 
 
 @frozen

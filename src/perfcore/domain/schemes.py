@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from attrs import field, frozen
 
+from perfcore.domain.accounts import optional_non_negative
 from perfcore.domain.errors import InvalidTransition, InvalidValue, InvalidWeight
 from perfcore.domain.ledger import Account, IdempotencyKey, Ledger, LedgerEntry, RewardKind
 from perfcore.domain.values import Period, SubjectRef, as_decimal, quantize
@@ -26,25 +27,16 @@ from perfcore.domain.values import Period, SubjectRef, as_decimal, quantize
 __all__ = ["Proposal", "SchemeStage", "StagedScheme", "award_stage"]
 
 
-def _opt_non_negative(name: str, value: object) -> Decimal | None:
-    if value is None:
-        return None
-    d = as_decimal(value, field=name)
-    if d < 0:
-        raise InvalidValue(f"{name} must be >= 0, got {d}", field=name, valid="a number >= 0")
-    return d
-
-
 def _stage_amount(value: object) -> Decimal | None:
-    return _opt_non_negative("amount", value)
+    return optional_non_negative(value, field="amount")
 
 
 def _stage_share(value: object) -> Decimal | None:
-    return _opt_non_negative("savings_share", value)
+    return optional_non_negative(value, field="savings_share")
 
 
 def _stage_cap(value: object) -> Decimal | None:
-    return _opt_non_negative("cap", value)
+    return optional_non_negative(value, field="cap")
 
 
 @frozen
