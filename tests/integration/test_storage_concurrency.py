@@ -7,8 +7,10 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
+import sqlalchemy as sa
 
 from perfcore.domain.errors import Conflict
+from perfcore.domain.events import ScorecardsStale
 from perfcore.domain.events import ScorecardsStale
 from perfcore.domain.values import SubjectRef
 from perfcore.ports.records import PlanVersion
@@ -63,9 +65,6 @@ def test_two_writers_applying_the_same_plan_number_conflict(storage_url: str) ->
 
 
 def test_committed_events_are_kept_in_the_audit_log(storage_url: str) -> None:
-    import sqlalchemy as sa
-
-    from perfcore.domain.events import ScorecardsStale
 
     uow, _ = _pair(storage_url)
     with uow:
