@@ -7,10 +7,8 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
-import sqlalchemy as sa
 
 from perfcore.domain.errors import Conflict
-from perfcore.domain.events import ScorecardsStale
 from perfcore.domain.events import ScorecardsStale
 from perfcore.domain.values import SubjectRef
 from perfcore.ports.records import PlanVersion
