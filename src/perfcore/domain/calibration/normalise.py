@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from attrs import frozen
 
@@ -205,6 +205,39 @@ def _small(stats: TeamStats, g: int, n_min: int) -> str | None:
     return None
 
 
+#: What a per-rater rule returns: ``(slope, offset)`` for r' = offset + slope·r, or the reason
+#: (text) why that rater gets no suggestion.
+_Line = tuple[float, float] | str
+
+
+def _linear(
+    batch: RatingBatch,
+    method: Method,
+    st: TeamStats,
+    n_min: int,
+    line: Callable[[int], _Line],
+    scale: RatingScale | None,
+    round_to_step: bool,
+) -> Suggestions:
+    """Suggest r' = offset_g + slope_g·r for every rater g that passes the guards.
+
+    Raters without ratings are left out silently; one with fewer than ``n_min`` ratings, or for
+    whom ``line(g)`` returns a reason, gets no suggestion and that reason in ``skipped``.
+    """
+    skipped: dict[int, str] = {}
+    slope: list[float | None] = [None] * batch.rater_count
+    offset = [0.0] * batch.rater_count
+    for g in range(batch.rater_count):
+        if not st.n[g]:
+            continue
+        found = _small(st, g, n_min) or line(g)
+        if isinstance(found, str):
+            skipped[g] = found
+            continue
+        slope[g], offset[g] = found
+    return _finish(batch, method, slope, offset, skipped, scale, round_to_step)
+
+
 def zscore(
     batch: RatingBatch,
     stats: TeamStats | None = None,
@@ -218,26 +251,17 @@ def zscore(
     Guards: n_j < n_min, s_j = 0 (every rating identical), S = 0.
     """
     st = stats or team_stats(batch)
-    skipped: dict[int, str] = {}
-    slope: list[float | None] = []
-    offset: list[float] = []
     big_s, big_m = st.pop_sd, st.pop_mean
-    for g in range(batch.rater_count):
-        reason = _small(st, g, n_min) if st.n[g] else "no ratings"
-        if reason is None and not st.sd[g] > 0:
-            reason = "all ratings identical (SD 0); no z-score"
-        if reason is None and not big_s > 0:
-            reason = "population SD is 0; nothing to rescale to"
-        if reason is not None:
-            if st.n[g]:
-                skipped[g] = reason
-            slope.append(None)
-            offset.append(0.0)
-            continue
+
+    def line(g: int) -> _Line:
+        if not st.sd[g] > 0:
+            return "all ratings identical (SD 0); no z-score"
+        if not big_s > 0:
+            return "population SD is 0; nothing to rescale to"
         k = big_s / st.sd[g]
-        slope.append(k)
-        offset.append(big_m - k * st.mean[g])
-    return _finish(batch, Method.ZSCORE, slope, offset, skipped, scale, round_to_step)
+        return k, big_m - k * st.mean[g]
+
+    return _linear(batch, Method.ZSCORE, st, n_min, line, scale, round_to_step)
 
 
 def mean_shift(
@@ -250,20 +274,11 @@ def mean_shift(
 ) -> Suggestions:
     """r' = r − (m_j − M) (§1.4 method 2). Guard: n_j < n_min (default 1: none)."""
     st = stats or team_stats(batch)
-    skipped: dict[int, str] = {}
-    slope: list[float | None] = []
-    offset: list[float] = []
-    for g in range(batch.rater_count):
-        reason = _small(st, g, n_min) if st.n[g] else "no ratings"
-        if reason is not None:
-            if st.n[g]:
-                skipped[g] = reason
-            slope.append(None)
-            offset.append(0.0)
-            continue
-        slope.append(1.0)
-        offset.append(st.pop_mean - st.mean[g])
-    return _finish(batch, Method.MEAN_SHIFT, slope, offset, skipped, scale, round_to_step)
+
+    def line(g: int) -> _Line:
+        return 1.0, st.pop_mean - st.mean[g]
+
+    return _linear(batch, Method.MEAN_SHIFT, st, n_min, line, scale, round_to_step)
 
 
 def ratio(
@@ -276,20 +291,13 @@ def ratio(
 ) -> Suggestions:
     """r' = r·M/m_j (§1.4 method 3). Guards: m_j ≤ 0 (not a ratio scale), n_j < n_min."""
     st = stats or team_stats(batch)
-    skipped: dict[int, str] = {}
-    slope: list[float | None] = []
-    for g in range(batch.rater_count):
-        reason = _small(st, g, n_min) if st.n[g] else "no ratings"
-        if reason is None and not st.mean[g] > 0:
-            reason = "team mean is not positive; ratio correction needs a ratio scale"
-        if reason is not None:
-            if st.n[g]:
-                skipped[g] = reason
-            slope.append(None)
-            continue
-        slope.append(st.pop_mean / st.mean[g])
-    zero = [0.0] * batch.rater_count
-    return _finish(batch, Method.RATIO, slope, zero, skipped, scale, round_to_step)
+
+    def line(g: int) -> _Line:
+        if not st.mean[g] > 0:
+            return "team mean is not positive; ratio correction needs a ratio scale"
+        return st.pop_mean / st.mean[g], 0.0
+
+    return _linear(batch, Method.RATIO, st, n_min, line, scale, round_to_step)
 
 
 def min_max(
@@ -306,23 +314,14 @@ def min_max(
     """
     st = stats or team_stats(batch)
     low, high = float(scale.minimum), float(scale.maximum)
-    skipped: dict[int, str] = {}
-    slope: list[float | None] = []
-    offset: list[float] = []
-    for g in range(batch.rater_count):
-        reason = _small(st, g, n_min) if st.n[g] else "no ratings"
-        if reason is None and not st.maximum[g] > st.minimum[g]:
-            reason = "all ratings identical (max = min); min–max is undefined"
-        if reason is not None:
-            if st.n[g]:
-                skipped[g] = reason
-            slope.append(None)
-            offset.append(0.0)
-            continue
+
+    def line(g: int) -> _Line:
+        if not st.maximum[g] > st.minimum[g]:
+            return "all ratings identical (max = min); min–max is undefined"
         k = (high - low) / (st.maximum[g] - st.minimum[g])
-        slope.append(k)
-        offset.append(low - k * st.minimum[g])
-    return _finish(batch, Method.MIN_MAX, slope, offset, skipped, scale, round_to_step)
+        return k, low - k * st.minimum[g]
+
+    return _linear(batch, Method.MIN_MAX, st, n_min, line, scale, round_to_step)
 
 
 def percentile_ranks(
