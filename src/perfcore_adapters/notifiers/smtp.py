@@ -79,13 +79,13 @@ def render_email(message: Message, sender: str, recipients: list[str]) -> EmailM
     email["From"] = sender
     email["To"] = ", ".join(recipients)
     email["Date"] = formatdate(localtime=False)
-    email["Content-Language"] = message.locale
     if message.dedupe_key:
         digest = hashlib.sha256(message.dedupe_key.encode()).hexdigest()[:32]
         email["Message-ID"] = f"<{digest}@perfcore>"
         email["X-Perfcore-Delivery"] = message.dedupe_key
     email.set_content(message.body, subtype="plain", charset="utf-8")
     email.add_alternative(_html(message), subtype="html", charset="utf-8")
+    email["Content-Language"] = message.locale  # after set_content, which drops Content-*
     return email
 
 
