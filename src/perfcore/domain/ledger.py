@@ -257,16 +257,14 @@ class Ledger:
         if change == 0:
             return None
         n = sum(1 for e in self._lines[key.text] if e.kind is EntryKind.DELTA) + 1
-        return self._write(
-            line.account,
+        return self._write_linked(
+            line,
             change,
             EntryKind.DELTA,
             key=key,
             idem=f"{key.text}/delta/{n}",
-            links_to=line.award.entry_id,
             reason=reason,
             at=at,
-            period_key=line.award.period_key,
         )
 
     def reverse(self, key: IdempotencyKey, *, at: dt.datetime, reason: str) -> LedgerEntry | None:
@@ -282,16 +280,14 @@ class Ledger:
         if line.reversed:
             return None
         n = sum(1 for e in self._lines[key.text] if e.kind is EntryKind.REVERSAL) + 1
-        return self._write(
-            line.account,
+        return self._write_linked(
+            line,
             -line.net,
             EntryKind.REVERSAL,
             key=key,
             idem=f"{key.text}/reversal/{n}",
-            links_to=line.award.entry_id,
             reason=reason,
             at=at,
-            period_key=line.award.period_key,
         )
 
     def clawback(
@@ -362,16 +358,8 @@ class Ledger:
                 field="amount" if amount is not None else "fraction",
                 valid=f"at most {remaining}",
             )
-        return self._write(
-            line.account,
-            -value,
-            EntryKind.CLAWBACK,
-            key=key,
-            idem=idem,
-            links_to=line.award.entry_id,
-            reason=reason,
-            at=at,
-            period_key=line.award.period_key,
+        return self._write_linked(
+            line, -value, EntryKind.CLAWBACK, key=key, idem=idem, reason=reason, at=at
         )
 
     def redeem(
@@ -431,6 +419,31 @@ class Ledger:
                 f"no award for {key.text}", field="key", valid="the key of an existing award"
             )
         return line
+
+    def _write_linked(
+        self,
+        line: LineSummary,
+        amount: Decimal,
+        kind: EntryKind,
+        *,
+        key: IdempotencyKey,
+        idem: str,
+        reason: str,
+        at: dt.datetime,
+    ) -> LedgerEntry:
+        """Write a correction (delta, reversal, clawback) linked to ``line``'s original award,
+        on the award's account and period."""
+        return self._write(
+            line.account,
+            amount,
+            kind,
+            key=key,
+            idem=idem,
+            links_to=line.award.entry_id,
+            reason=reason,
+            at=at,
+            period_key=line.award.period_key,
+        )
 
     def _write(
         self,
