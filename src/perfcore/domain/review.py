@@ -298,12 +298,7 @@ class Review:
             InvalidValue: a rating off the scale, unknown or missing criteria.
         """
         self._require_editable("rate_self", at)
-        sheet = RatingSheet.fill(
-            self.config.criteria_for(ComponentKind.SELF),
-            self.config.scale,
-            ratings,
-            field="self_assessment",
-        )
+        sheet = self._sheet(ComponentKind.SELF, ratings, "self_assessment")
         return self._step("rate_self", by, at, self_assessment=sheet)
 
     def rate_manager(self, ratings: Mapping[str, object], *, by: str, at: dt.datetime) -> Review:
@@ -315,12 +310,7 @@ class Review:
                 criteria.
         """
         self._require_editable("rate_manager", at)
-        sheet = RatingSheet.fill(
-            self.config.criteria_for(ComponentKind.MANAGER),
-            self.config.scale,
-            ratings,
-            field="manager_assessment",
-        )
+        sheet = self._sheet(ComponentKind.MANAGER, ratings, "manager_assessment")
         return self._step("rate_manager", by, at, manager_assessment=sheet)
 
     def add_feedback(
@@ -334,12 +324,7 @@ class Review:
             InvalidValue: a rating off the scale, unknown or missing criteria.
         """
         self._require_editable("add_feedback", at)
-        sheet = RatingSheet.fill(
-            self.config.criteria_for(ComponentKind.PEER),
-            self.config.scale,
-            ratings,
-            field="feedback",
-        )
+        sheet = self._sheet(ComponentKind.PEER, ratings, "feedback")
         book = self.feedback.submit(PeerFeedback(reviewer_id, sheet, at, text))
         return self._step("add_feedback", reviewer_id, at, feedback=book)
 
@@ -453,6 +438,12 @@ class Review:
 
     def _require_editable(self, action: str, at: dt.datetime) -> None:
         self._require(_EDITABLE, action, at)
+
+    def _sheet(self, kind: ComponentKind, ratings: Mapping[str, object], field: str) -> RatingSheet:
+        """Fill ``kind``'s criteria on the review's scale; errors are prefixed with ``field``."""
+        return RatingSheet.fill(
+            self.config.criteria_for(kind), self.config.scale, ratings, field=field
+        )
 
     def _step(
         self,
