@@ -61,6 +61,7 @@ __all__ = [
     "ReceivedRequest",
     "closed_port_url",
     "contract_message",
+    "free_port",
 ]
 
 
@@ -99,10 +100,11 @@ class LoopbackHTTPServer:
 
     ``respond(request) -> (status, headers, body)`` decides every answer (swap it at any time by
     assigning ``server.respond``). ``requests`` lists what was received, in order. Use as a
-    context manager; ``url`` is ``http://127.0.0.1:<port>``.
+    context manager; ``url`` is ``http://127.0.0.1:<port>``. ``port=0`` picks a free port; give
+    a port (e.g. from :func:`free_port`) to bring a "down" peer up later at the same address.
     """
 
-    def __init__(self, respond: Callable[[ReceivedRequest], Answer]) -> None:
+    def __init__(self, respond: Callable[[ReceivedRequest], Answer], *, port: int = 0) -> None:
         self.respond = respond
         self.requests: list[ReceivedRequest] = []
         self._lock = threading.Lock()
@@ -153,7 +155,7 @@ class LoopbackHTTPServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._httpd.daemon_threads = True
         self.port = int(self._httpd.server_address[1])
         self.url = f"http://127.0.0.1:{self.port}"
@@ -188,12 +190,16 @@ class ManualClock:
         return self.now
 
 
-def closed_port_url() -> str:
-    """``http://127.0.0.1:<port>`` where nothing listens (connections are refused)."""
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+        return int(sock.getsockname()[1])
+
+
+def closed_port_url() -> str:
+    """``http://127.0.0.1:<port>`` where nothing listens (connections are refused)."""
+    return f"http://127.0.0.1:{free_port()}"
 
 
 def contract_message(

@@ -117,9 +117,10 @@ class HttpNotifier:
     Args:
         limits: client-side rate limits for this destination.
         transport: an ``httpx`` transport (tests) instead of the network.
-        clock: wall-clock seconds used for signature timestamps (default :func:`time.time`).
-        limiter: a ready limiter (tests inject one with a fake clock); built from ``limits``
-            with :func:`time.monotonic` otherwise.
+        clock: Unix seconds used for signature timestamps (default :func:`time.time`); when
+            given, the default limiter counts time with it too (tests pass a fake clock).
+        limiter: a ready limiter; built from ``limits`` otherwise (with ``clock`` when given,
+            else :func:`time.monotonic`).
         retry: in-call retries (default: one attempt — the outbox retries later).
         timeout: seconds per request.
     """
@@ -133,15 +134,17 @@ class HttpNotifier:
         *,
         limits: Sequence[RateLimit] = (),
         transport: httpx.BaseTransport | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
         limiter: SlidingWindowLimiter | None = None,
         retry: RetryPolicy | None = None,
         timeout: float = 10.0,
         secrets: Sequence[str] = (),
     ) -> None:
-        self.limiter = limiter if limiter is not None else SlidingWindowLimiter(limits)
+        if limiter is None:
+            limiter = SlidingWindowLimiter(limits, clock if clock is not None else time.monotonic)
+        self.limiter = limiter
         self._transport = transport
-        self._clock = clock
+        self._clock: Callable[[], float] = clock if clock is not None else time.time
         self._retry = retry if retry is not None else RetryPolicy.never()
         self._timeout = timeout
         self._secrets = tuple(s for s in secrets if s)

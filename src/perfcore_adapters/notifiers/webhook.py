@@ -81,14 +81,13 @@ class WebhookNotifier(HttpNotifier):
         limiter: SlidingWindowLimiter | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
-        kwargs: dict[str, Any] = {"clock": clock} if clock is not None else {}
         super().__init__(
             limits=config.rate_limit.limits(),
             transport=transport,
             limiter=limiter,
             timeout=config.timeout,
             secrets=(config.secret, *config.headers.values()),
-            **kwargs,
+            clock=clock,
         )
         self.config = config
 
