@@ -21,6 +21,7 @@ from perfcore_adapters.sources.files import (
     CsvSource,
     ExcelConfig,
     ExcelSource,
+    RawColumns,
     TabularMapping,
     detect_encoding,
 )
@@ -296,3 +297,61 @@ def test_an_explicit_encoding_that_does_not_fit_is_reported() -> None:
     with pytest.raises(InvalidValue) as info:
         detect_encoding(Path(__file__), "ascii")
     assert info.value.field == "encoding"
+
+
+SALES = (
+    "opportunity_id,sales_agent,deal_stage,close_date,close_value\n"
+    "1C1I7A6R,Moses Frase,Won,2017-03-01,1054\n"
+    "Z063OYW0,Darcel Schlecht,Won,2017-03-11,4514\n"
+    "EC4QE1BX,Darcel Schlecht,Engaging,,\n"
+)
+
+
+def _raw_csv(tmp_path: Path) -> CsvSource:
+    path = tmp_path / "sales_pipeline.csv"
+    path.write_text(SALES, encoding="utf-8")
+    raw = RawColumns("close_date", "%Y-%m-%d", ["opportunity_id"], "America/New_York")
+    return CsvSource(CsvConfig(str(path), raw=raw, stream="crm_pipeline"))
+
+
+def test_raw_mode_delivers_columns_as_text_for_the_plan_to_map(tmp_path: Path) -> None:
+    source = _raw_csv(tmp_path)
+    (spec,) = source.discover()
+    assert [f.name for f in spec.fields] == [
+        "opportunity_id",
+        "sales_agent",
+        "deal_stage",
+        "close_date",
+        "close_value",
+    ]
+    batches = list(source.read("crm_pipeline", None))
+    records = [r for b in batches for r in b.records]
+    assert records[0].external_id == "1C1I7A6R"
+    assert records[0].data["close_value"] == "1054"
+    new_york_winter = timezone(timedelta(hours=-5))
+    assert records[0].occurred_at == datetime(2017, 3, 1, tzinfo=new_york_winter)
+    (rejection,) = [j for b in batches for j in b.rejections]
+    assert (rejection.location, rejection.column) == ("sales_pipeline.csv:4", "close_date")
+
+
+def test_raw_mode_from_plan_data_names_a_missing_column(tmp_path: Path) -> None:
+    registry = SourceRegistry()
+    registry.add("csv", CsvSource, CsvConfig)
+    path = tmp_path / "s.csv"
+    path.write_text(SALES, encoding="utf-8")
+    source = registry.create("csv", {"path": str(path), "raw": {"occurred_at": "closed"}})
+    with pytest.raises(InvalidValue) as info:
+        source.discover()
+    assert info.value.field == "raw.occurred_at"
+    assert "close_date" in (info.value.valid or "")
+
+
+def test_mapping_and_raw_are_mutually_exclusive() -> None:
+    with pytest.raises(InvalidValue) as info:
+        CsvSource(CsvConfig("x.csv"))
+    assert info.value.field == "mapping"
+
+
+class TestRawCsvSourceContract(EvidenceSourceContract):
+    def make_source(self, tmp_path: Path) -> EvidenceSource:
+        return _raw_csv(tmp_path)

@@ -13,7 +13,7 @@ from perfcore.domain.values import zone
 from perfcore.ports.sources import FieldSpec, FieldType, RawRecord, Rejection, StreamSpec
 from perfcore_adapters.sources._coerce import CoercionError, CoercionOptions, coerce
 
-__all__ = ["ColumnMap", "RowMapper", "TabularMapping"]
+__all__ = ["ColumnMap", "RawColumns", "RawRowMapper", "RowMapper", "TabularMapping"]
 
 
 @frozen
@@ -143,3 +143,92 @@ class RowMapper:
         if isinstance(value, date):
             return datetime.combine(value, time(), tzinfo=self.options.tz or UTC)
         return None
+
+
+@frozen
+class RawColumns:
+    """Raw mode: every column is delivered as text keyed by its header; the plan maps it later.
+
+    Attributes:
+        occurred_at: the column holding the record's date or date-time.
+        format: a ``strptime`` format for it (default: ISO 8601 date or date-time).
+        id_columns: columns whose values make the external id; default ``<file>:<line>``.
+        timezone: IANA zone for naive date-times and dates.
+    """
+
+    occurred_at: str
+    format: str = ""
+    id_columns: list[str] = attrs.field(factory=list)
+    timezone: str = "UTC"
+
+
+class RawRowMapper:
+    """Maps raw rows to text records keyed by header (see :class:`RawColumns`).
+
+    Raises:
+        InvalidValue: (constructor) ``occurred_at`` or an id column is not in the header
+            (``field`` is ``raw.occurred_at`` / ``raw.id_columns[i]``, ``valid`` lists headers).
+    """
+
+    def __init__(self, raw: RawColumns, header: Sequence[object], source: str) -> None:
+        self.raw = raw
+        self.tz = zone(raw.timezone)
+        self.headers = [str(h or "").strip().lstrip("\ufeff") for h in header]
+        found = ", ".join(h for h in self.headers if h)
+        wanted = [("raw.occurred_at", raw.occurred_at)]
+        wanted += [(f"raw.id_columns[{i}]", c) for i, c in enumerate(raw.id_columns)]
+        for where, column in wanted:
+            if column not in self.headers:
+                raise InvalidValue(
+                    f"column {column!r} not found in {source}", field=where, valid=found
+                )
+        self.when = self.headers.index(raw.occurred_at)
+        self.ids = [self.headers.index(c) for c in raw.id_columns]
+
+    def stream_spec(self, name: str) -> StreamSpec:
+        """Every named column as a text field (full refresh)."""
+        fields = tuple(FieldSpec(h, FieldType.TEXT) for h in dict.fromkeys(self.headers) if h)
+        return StreamSpec(name, fields, None, tuple(self.raw.id_columns))
+
+    @staticmethod
+    def _text(value: object) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        text = value.isoformat() if isinstance(value, date | datetime) else str(value)
+        return text.strip() or None
+
+    def map(self, row: Sequence[object], location: str) -> tuple[RawRecord | None, list[Rejection]]:
+        """One row -> a text record, or ``None`` and why."""
+        cells = [row[i] if i < len(row) else None for i in range(len(self.headers))]
+        data = {h: self._text(v) for h, v in zip(self.headers, cells, strict=True) if h}
+        raw_when = cells[self.when]
+        occurred = self._instant(raw_when)
+        if occurred is None:
+            hint = self.raw.format or "ISO 8601"
+            reason = f"expected a date or date-time ({hint}), got {raw_when!r}"
+            return None, [Rejection(location, self.raw.occurred_at, reason, str(raw_when)[:200])]
+        if self.ids:
+            external_id = "|".join(str(self._text(cells[i]) or "") for i in self.ids)
+        else:
+            external_id = location
+        return RawRecord(data, external_id, occurred, "", location), []
+
+    def _instant(self, value: object) -> datetime | None:
+        if isinstance(value, datetime):
+            parsed = value
+        elif isinstance(value, date):
+            parsed = datetime.combine(value, time())
+        else:
+            text = self._text(value)
+            if text is None:
+                return None
+            try:
+                if self.raw.format:
+                    parsed = datetime.strptime(text, self.raw.format)
+                else:
+                    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                return None
+        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=self.tz)

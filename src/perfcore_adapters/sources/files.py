@@ -32,7 +32,13 @@ from perfcore.ports.sources import (
     SourceState,
     StreamSpec,
 )
-from perfcore_adapters.sources._mapping import ColumnMap, RowMapper, TabularMapping
+from perfcore_adapters.sources._mapping import (
+    ColumnMap,
+    RawColumns,
+    RawRowMapper,
+    RowMapper,
+    TabularMapping,
+)
 
 __all__ = [
     "ColumnMap",
@@ -40,6 +46,7 @@ __all__ = [
     "CsvSource",
     "ExcelConfig",
     "ExcelSource",
+    "RawColumns",
     "TabularMapping",
     "detect_encoding",
 ]
@@ -97,7 +104,9 @@ class CsvConfig:
 
     Attributes:
         path: the file.
-        mapping: columns, types, occurred_at, ids (see :class:`TabularMapping`).
+        mapping: typed columns, occurred_at, ids (see :class:`TabularMapping`); or
+        raw: deliver every column as text keyed by its header (see :class:`RawColumns`) — the
+            plan's own field mapping then applies. Give exactly one of the two.
         stream: the stream name.
         encoding: ``auto`` or a codec name.
         delimiter: one character, or ``auto`` to sniff from the first lines.
@@ -106,7 +115,8 @@ class CsvConfig:
     """
 
     path: str
-    mapping: TabularMapping
+    mapping: TabularMapping | None = None
+    raw: RawColumns | None = None
     stream: str = "rows"
     encoding: str = "auto"
     delimiter: str = ","
@@ -117,7 +127,7 @@ class CsvConfig:
 def _batches(
     stream: str,
     rows: Iterable[tuple[Sequence[object], str]],
-    mapper: RowMapper,
+    mapper: RowMapper | RawRowMapper,
     state: SourceState,
     final: SourceState,
     size: int,
@@ -137,9 +147,46 @@ def _batches(
     yield RecordBatch(stream, records, final, rejections)
 
 
+Mapper = RowMapper | RawRowMapper
+
+
+def _check_modes(mapping: TabularMapping | None, raw: RawColumns | None) -> None:
+    if (mapping is None) == (raw is None):
+        raise InvalidValue(
+            "give exactly one of mapping or raw",
+            field="mapping",
+            valid="mapping: {columns, occurred_at, ...} or raw: {occurred_at, ...}",
+        )
+    if mapping is not None:
+        mapping.validate()
+
+
 class _FileSource:
     _stream: str
     _path: Path
+    _mapping: TabularMapping | None
+    _raw: RawColumns | None
+
+    def _mapper(self, header: Sequence[object], where: str) -> Mapper:
+        if self._mapping is not None:
+            return RowMapper(self._mapping, header, where)
+        assert self._raw is not None
+        return RawRowMapper(self._raw, header, where)
+
+    def _header_row(self) -> tuple[Sequence[object], str]:
+        raise NotImplementedError
+
+    def discover(self) -> list[StreamSpec]:
+        """One stream: the mapped fields, or (raw mode) every header as a text field.
+
+        Raises:
+            OSError, InvalidValue: raw mode reads the header and it cannot be read.
+        """
+        if self._mapping is not None:
+            return [self._mapping.stream_spec(self._stream)]
+        assert self._raw is not None
+        header, where = self._header_row()
+        return [RawRowMapper(self._raw, header, where).stream_spec(self._stream)]
 
     def _state(self, stream: str, state: SourceState | None) -> SourceState:
         if stream != self._stream:
@@ -154,7 +201,7 @@ class CsvSource(_FileSource):
     """A CSV file as one full-refresh stream. See :class:`CsvConfig`."""
 
     def __init__(self, config: CsvConfig) -> None:
-        config.mapping.validate()
+        _check_modes(config.mapping, config.raw)
         if config.delimiter != "auto" and len(config.delimiter) != 1:
             raise InvalidValue(
                 "delimiter must be one character", field="delimiter", valid="',', ';', '\\t', auto"
@@ -162,19 +209,19 @@ class CsvSource(_FileSource):
         self.config = config
         self._stream = config.stream
         self._path = Path(config.path)
+        self._mapping, self._raw = config.mapping, config.raw
 
-    def discover(self) -> list[StreamSpec]:
-        """One stream with the mapped fields."""
-        return [self.config.mapping.stream_spec(self._stream)]
+    def _header_row(self) -> tuple[Sequence[object], str]:
+        encoding, _ = detect_encoding(self._path, self.config.encoding)
+        with self._path.open(encoding=encoding, newline="") as handle:
+            return self._header(self._reader(handle)), self._path.name
 
     def check(self) -> CheckResult:
         """The file exists, decodes and has every mapped column in its header."""
         try:
-            encoding, _ = detect_encoding(self._path, self.config.encoding)
-            with self._path.open(encoding=encoding, newline="") as handle:
-                reader = self._reader(handle)
-                header = self._header(reader)
-                RowMapper(self.config.mapping, header, self._path.name)
+            header, where = self._header_row()
+            self._mapper(header, where)
+            encoding = detect_encoding(self._path, self.config.encoding)[0]
         except (OSError, PerfcoreError) as exc:
             return CheckResult.failure(str(exc))
         return CheckResult.success(f"{self._path.name}: {encoding}")
@@ -222,7 +269,7 @@ class CsvSource(_FileSource):
         with self._path.open(encoding=encoding, newline="") as handle:
             reader = self._reader(handle)
             header = self._header(reader)
-            mapper = RowMapper(self.config.mapping, header, name)
+            mapper = self._mapper(header, name)
 
             def rows() -> Iterator[tuple[Sequence[object], str]]:
                 for row in reader:
@@ -237,7 +284,8 @@ class ExcelConfig:
 
     Attributes:
         path: the workbook.
-        mapping: columns, types, occurred_at, ids.
+        mapping: typed columns, occurred_at, ids; or
+        raw: every column as text keyed by header (exactly one of the two).
         sheet: sheet name (default: the first sheet).
         stream: the stream name.
         header_row: 1-based row of the header (title rows above it are skipped).
@@ -245,7 +293,8 @@ class ExcelConfig:
     """
 
     path: str
-    mapping: TabularMapping
+    mapping: TabularMapping | None = None
+    raw: RawColumns | None = None
     sheet: str | None = None
     stream: str = "rows"
     header_row: int = attrs.field(default=1, validator=attrs.validators.ge(1))
@@ -260,14 +309,18 @@ class ExcelSource(_FileSource):
     """
 
     def __init__(self, config: ExcelConfig) -> None:
-        config.mapping.validate()
+        _check_modes(config.mapping, config.raw)
         self.config = config
         self._stream = config.stream
         self._path = Path(config.path)
+        self._mapping, self._raw = config.mapping, config.raw
 
-    def discover(self) -> list[StreamSpec]:
-        """One stream with the mapped fields."""
-        return [self.config.mapping.stream_spec(self._stream)]
+    def _header_row(self) -> tuple[Sequence[object], str]:
+        sheet, rows = self._sheet()
+        header: Sequence[object] = []
+        for _ in range(self.config.header_row):
+            header = next(rows, [])
+        return header, f"{self._path.name}!{sheet}"
 
     def _sheet(self) -> tuple[str, Iterator[Sequence[object]]]:
         from python_calamine import CalamineWorkbook
@@ -282,14 +335,11 @@ class ExcelSource(_FileSource):
     def check(self) -> CheckResult:
         """The workbook opens and the header has every mapped column."""
         try:
-            sheet, rows = self._sheet()
-            header: Sequence[object] = []
-            for _ in range(self.config.header_row):
-                header = next(rows, [])
-            RowMapper(self.config.mapping, header, f"{self._path.name}!{sheet}")
+            header, where = self._header_row()
+            self._mapper(header, where)
         except (OSError, PerfcoreError, ValueError) as exc:
             return CheckResult.failure(str(exc))
-        return CheckResult.success(f"{self._path.name}!{sheet}")
+        return CheckResult.success(where)
 
     def read(self, stream: str, state: SourceState | None) -> Iterator[RecordBatch]:
         """Rows after the header in batches; the last batch carries the new bookmark.
@@ -316,7 +366,7 @@ class ExcelSource(_FileSource):
         for _ in range(self.config.header_row):
             header = next(rows, [])
         where = f"{self._path.name}!{sheet}"
-        mapper = RowMapper(self.config.mapping, header, where)
+        mapper = self._mapper(header, where)
         numbered = (
             (row, f"{where}:{n}") for n, row in enumerate(rows, start=self.config.header_row + 1)
         )
