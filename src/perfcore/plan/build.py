@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from perfcore.domain.calibration.guidelines import BucketRule, DistributionGuideline
 from perfcore.domain.errors import DomainError
+from perfcore.domain.evidence import EvidenceType
 from perfcore.domain.incentive import Cadence, Condition, FixedReward, IncentiveRule
 from perfcore.domain.indicator import (
     Cumulative,
@@ -187,13 +188,24 @@ def _check_top(b: _Builder) -> tuple[dt.tzinfo, PeriodKind]:
     return (tz if tz is not None else dt.UTC), kind
 
 
-def _check_evidence(b: _Builder) -> None:
+def _declare(name: str, fields: dict[str, str]) -> Callable[[], EvidenceType]:
+    return lambda: EvidenceType.declare(name, fields)
+
+
+def _check_evidence(b: _Builder) -> dict[str, EvidenceType]:
+    out: dict[str, EvidenceType] = {}
     for etype, ev in b.spec.evidence.items():
+        before = len(b.problems)
         for name, kind in ev.fields.items():
             path = ("evidence", etype, "fields", name)
-            _choice(b, path, kind, FIELD_TYPES, "field type")
+            _choice(b, path, kind.removesuffix("?"), FIELD_TYPES, "field type")
             if not name.isidentifier():
                 b.problem(path, f"field name {name!r} is not a valid name", key=True)
+        if len(b.problems) == before:
+            declared = b.domain(("evidence", etype), _declare(etype, dict(ev.fields)))
+            if declared is not None:
+                out[etype] = declared
+    return out
 
 
 def _check_sources(b: _Builder) -> None:
@@ -398,7 +410,7 @@ def _indicators(b: _Builder, scored: set[str]) -> dict[str, Indicator]:
             "direction",
         )
         schema = (
-            spec.evidence[ind.evidence].fields
+            {k: v.removesuffix("?") for k, v in spec.evidence[ind.evidence].fields.items()}
             if ind.evidence is not None and ind.evidence in spec.evidence
             else None
         )
@@ -626,7 +638,7 @@ def build_plan(
     """Check ``spec`` and build the :class:`Plan`; returns the problems instead when any."""
     b = _Builder(spec, marks)
     tz, period_kind = _check_top(b)
-    _check_evidence(b)
+    evidence_types = _check_evidence(b)
     _check_sources(b)
     identities = _identities(b)
     org = _org(b)
@@ -659,4 +671,5 @@ def build_plan(
         guideline=guideline,
         incentive_rules=rules,
         conditions=conditions,
+        evidence_types=evidence_types,
     )

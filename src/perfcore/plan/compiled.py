@@ -10,6 +10,7 @@ from typing import Any
 from attrs import define, field
 
 from perfcore.domain.calibration.guidelines import DistributionGuideline
+from perfcore.domain.evidence import EvidenceType
 from perfcore.domain.incentive import IncentiveRule
 from perfcore.domain.indicator import Indicator, IndicatorVersion
 from perfcore.domain.review_scoring import ScoringConfig
@@ -35,6 +36,7 @@ class Plan:
         org: the org chart from ``people``/``units``.
         identities: ``(system, external id)`` → subject.
         sla / review_config: review SLA policy and component scoring configuration.
+        evidence_types: name → domain :class:`~perfcore.domain.evidence.EvidenceType`.
         guideline: the calibration distribution guideline (``None`` when not given).
         incentive_rules: rule id → domain :class:`~perfcore.domain.incentive.IncentiveRule`;
             ``conditions``: rule id → compiled condition.
@@ -59,6 +61,7 @@ class Plan:
     guideline: DistributionGuideline | None
     incentive_rules: dict[str, IncentiveRule]
     conditions: dict[str, Compiled]
+    evidence_types: dict[str, EvidenceType] = field(factory=dict)
     _cache: dict[tuple[str, str], Compiled] = field(factory=dict)
 
     @property
@@ -67,9 +70,12 @@ class Plan:
         return self.spec.name
 
     def evidence_schema(self, evidence_type: str) -> dict[str, str]:
-        """Field → type name of an evidence type (``{}`` for an unknown type)."""
+        """Field → type name (without the optional marker ``?``) of an evidence type (``{}``
+        for an unknown type)."""
         spec = self.spec.evidence.get(evidence_type)
-        return dict(spec.fields) if spec is not None else {}
+        if spec is None:
+            return {}
+        return {name: kind.removesuffix("?") for name, kind in spec.fields.items()}
 
     def compiler(self, evidence_type: str | None) -> Callable[[str], Callable[..., Any]]:
         """``text → evaluate`` for expressions over ``evidence_type`` rows (for

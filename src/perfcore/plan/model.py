@@ -39,7 +39,7 @@ __all__ = [
 @frozen
 class EvidenceTypeSpec:
     """An evidence type: its fields and their formula types (number, text, boolean, date,
-    datetime, duration)."""
+    datetime, duration); a trailing ``?`` (``number?``) makes a field optional."""
 
     fields: dict[str, str]
     title: str = ""

@@ -1,110 +1,57 @@
 """Mapping raw source rows to evidence through the plan: pure functions, no storage.
 
-A row is accepted or rejected with a reason naming the field — never dropped. Values are typed
-by the evidence type's declared field types:
+The plan's source mapping decides *who* (subject, through the identity maps), *when* (the
+occurred-at column, with a ``strptime`` format and the plan's time zone for naive times) and
+*which* columns feed which evidence fields; the domain's
+:func:`perfcore.domain.evidence.validate_record` then types the values and checks provenance.
+A row is accepted or rejected with every reason and its field path — never dropped.
 
-- number: ``Decimal`` (``""`` → no value); booleans are refused;
-- text: trimmed ``str``;
-- boolean: true/false/yes/no/1/0 (case-insensitive);
-- date: ISO ``YYYY-MM-DD``; datetime: ISO 8601 (naive → the plan's time zone);
-- duration: a number of hours, or an ISO ``HH:MM[:SS]``.
+Text values are trimmed; an empty value of a non-text field is "no value" (refused when the field
+is required — declare it ``number?`` in the plan to make it optional).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
 
 from attrs import frozen
 
+from perfcore.domain.evidence import EvidenceRecord, Rejection, validate_record
 from perfcore.domain.values import SubjectKind, SubjectRef
 from perfcore.plan import Plan
 from perfcore.plan.model import SourceSpec
 from perfcore.ports.identity import IdentityResolver
 
-__all__ = ["Mapped", "Rejected", "convert_value", "map_row"]
+__all__ = ["Mapped", "Rejected", "map_row", "to_evidence"]
 
 
 @frozen
 class Mapped:
-    """A row that maps to evidence."""
+    """A row whose subject, time and identity are known (field values still raw)."""
 
     subject: SubjectRef
     occurred_at: dt.datetime
     external_id: str
-    values: Mapping[str, object]
+    fields: Mapping[str, object]
 
 
 @frozen
 class Rejected:
-    """A row that does not, with the reason and the field at fault."""
+    """A row that cannot become evidence, with the reason and the field at fault."""
 
     reason: str
     field: str = ""
 
+    @classmethod
+    def of(cls, rejection: Rejection) -> Rejected:
+        """From the domain's rejection (all reasons, the first field path)."""
+        first = rejection.reasons[0].field if rejection.reasons else ""
+        return cls(str(rejection), first)
+
 
 class _Bad(ValueError):
     pass
-
-
-def convert_value(raw: object, kind: str, tz: dt.tzinfo) -> object:
-    """Convert one raw value to the evidence field type ``kind``; raises ``ValueError``."""
-    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
-        return None
-    if kind == "number":
-        if isinstance(raw, bool):
-            raise _Bad("a boolean is not a number")
-        try:
-            value = Decimal(str(raw).strip())
-        except InvalidOperation:
-            raise _Bad(f"{raw!r} is not a number") from None
-        if not value.is_finite():
-            raise _Bad(f"{raw!r} is not a finite number")
-        return value
-    if kind == "text":
-        return str(raw).strip()
-    if kind == "boolean":
-        if isinstance(raw, bool):
-            return raw
-        text = str(raw).strip().lower()
-        if text in ("true", "yes", "1", "y"):
-            return True
-        if text in ("false", "no", "0", "n"):
-            return False
-        raise _Bad(f"{raw!r} is not true/false")
-    if kind == "date":
-        if isinstance(raw, dt.datetime):
-            return raw.date()
-        if isinstance(raw, dt.date):
-            return raw
-        try:
-            return dt.date.fromisoformat(str(raw).strip())
-        except ValueError:
-            raise _Bad(f"{raw!r} is not a date (YYYY-MM-DD)") from None
-    if kind == "datetime":
-        if isinstance(raw, dt.datetime):
-            value_dt = raw
-        else:
-            try:
-                value_dt = dt.datetime.fromisoformat(str(raw).strip())
-            except ValueError:
-                raise _Bad(f"{raw!r} is not an ISO 8601 date-time") from None
-        return value_dt if value_dt.tzinfo is not None else value_dt.replace(tzinfo=tz)
-    if kind == "duration":
-        if isinstance(raw, dt.timedelta):
-            return raw
-        text = str(raw).strip()
-        if ":" in text:
-            parts = [int(p) for p in text.split(":")]
-            while len(parts) < 3:
-                parts.append(0)
-            return dt.timedelta(hours=parts[0], minutes=parts[1], seconds=parts[2])
-        try:
-            return dt.timedelta(hours=float(Decimal(text)))
-        except InvalidOperation:
-            raise _Bad(f"{raw!r} is not a duration in hours") from None
-    raise _Bad(f"unknown field type {kind!r}")  # pragma: no cover - plans are checked
 
 
 def _occurred(raw: object, fmt: str, tz: dt.tzinfo) -> dt.datetime:
@@ -148,10 +95,11 @@ def _subject(
         if found is None:
             return Rejected(f"unresolved identity {spec.system}:{external}", where)
         return found
-    try:
-        return SubjectRef(SubjectKind(spec.kind), external)
-    except Exception as exc:  # the domain's typed error, reported as a rejection
-        return Rejected(f"bad subject id {external!r}: {exc}", where)
+    return SubjectRef(SubjectKind(spec.kind), external)
+
+
+def _clean(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
 
 
 def map_row(
@@ -160,7 +108,7 @@ def map_row(
     plan: Plan,
     identity: IdentityResolver | None,
 ) -> Mapped | Rejected:
-    """Map one raw row through a plan source. Never raises for bad data."""
+    """Resolve subject, time and external id of one raw row. Never raises for bad data."""
     subject = _subject(row, src, plan, identity)
     if isinstance(subject, Rejected):
         return subject
@@ -168,15 +116,11 @@ def map_row(
         occurred = _occurred(row.get(src.occurred_at.field), src.occurred_at.format, plan.tz)
     except _Bad as exc:
         return Rejected(str(exc), src.occurred_at.field)
-    schema = plan.evidence_schema(src.evidence)
-    values: dict[str, object] = {}
+    fields: dict[str, object] = {}
     for name, column in src.fields.items():
         if column not in row:
             return Rejected(f"column {column!r} is missing", column)
-        try:
-            values[name] = convert_value(row.get(column), schema[name], plan.tz)
-        except ValueError as exc:
-            return Rejected(str(exc), column)
+        fields[name] = _clean(row[column])
     if src.id:
         missing = [c for c in src.id if c not in row]
         if missing:
@@ -184,6 +128,32 @@ def map_row(
         external_id = "|".join(str(row.get(c, "")).strip() for c in src.id)
     else:
         external_id = f"{subject}|{occurred.isoformat()}|" + "|".join(
-            f"{k}={values[k]}" for k in sorted(values)
+            f"{k}={fields[k]}" for k in sorted(fields)
         )
-    return Mapped(subject, occurred, external_id, values)
+    return Mapped(subject, occurred, external_id, fields)
+
+
+def to_evidence(
+    plan: Plan,
+    evidence_type: str,
+    *,
+    subject: SubjectRef,
+    source: str,
+    external_id: str,
+    occurred_at: dt.datetime,
+    fields: Mapping[str, object],
+    recorded_at: dt.datetime,
+    idempotency_key: str = "",
+) -> EvidenceRecord | Rejected:
+    """Type and check one record with the domain's ``validate_record``."""
+    raw: dict[str, object] = {
+        "subject": subject,
+        "source": source,
+        "external_id": external_id,
+        "occurred_at": occurred_at,
+        "fields": {k: _clean(v) for k, v in fields.items()},
+    }
+    if idempotency_key:
+        raw["idempotency_key"] = idempotency_key
+    result = validate_record(plan.evidence_types[evidence_type], raw, recorded_at=recorded_at)
+    return Rejected.of(result) if isinstance(result, Rejection) else result

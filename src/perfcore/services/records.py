@@ -1,7 +1,8 @@
 """Records the service layer stores through the repositories.
 
-``AcceptedEvidence`` is the stored form of one evidence record (the domain evidence model is
-passed as rows to :func:`perfcore.domain.measure.compute_values`); ``ScorecardRecord`` wraps a
+``AcceptedEvidence`` is the stored form of one accepted
+:class:`~perfcore.domain.evidence.EvidenceRecord` (flat, so storage adapters can keep the typed
+field values in columns and push aggregation down to SQL); ``ScorecardRecord`` wraps a
 domain :class:`~perfcore.domain.scorecard.Scorecard` with every indicator value and the plan
 version that computed it; ``AlertRecord`` is a raised alert.
 """
@@ -14,6 +15,7 @@ from decimal import Decimal
 
 from attrs import field, frozen
 
+from perfcore.domain.evidence import EvidenceRecord
 from perfcore.domain.scorecard import Scorecard
 from perfcore.domain.values import SubjectRef
 
@@ -43,6 +45,21 @@ class AcceptedEvidence:
     source: str
     external_id: str
     values: Mapping[str, object] = field(converter=_values)
+
+    @classmethod
+    def from_record(cls, record: EvidenceRecord) -> AcceptedEvidence:
+        """The stored form of a validated domain evidence record."""
+        prov = record.provenance
+        return cls(
+            record.key,
+            record.evidence_type,
+            record.subject,
+            prov.occurred_at,
+            prov.recorded_at,
+            prov.source,
+            prov.external_id,
+            dict(record.fields),
+        )
 
     def row(self) -> dict[str, object]:
         """The row shape :func:`perfcore.domain.measure.compute_values` reads."""

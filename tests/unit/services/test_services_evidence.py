@@ -45,7 +45,10 @@ def test_a_bad_value_is_quarantined_with_its_field_and_reason(perfcore_bus: Mess
     with perfcore_bus.uow as uow:
         [bad] = uow.evidence.quarantined()
         assert uow.evidence.list() == []
-    assert (bad.field_path, bad.reason) == ("inspected", "'ten' is not a number")
+    assert (bad.field_path, bad.reason) == (
+        "fields.inspected",
+        "fields.inspected: 'ten' is not a number (valid: a finite decimal number such as 12.5)",
+    )
 
 
 def test_a_batch_reports_read_as_accepted_plus_duplicates_plus_rejected(

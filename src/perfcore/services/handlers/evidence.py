@@ -21,6 +21,7 @@ from perfcore.domain.events import (
     ScorecardsStale,
     SourceSynced,
 )
+from perfcore.domain.evidence import EvidenceRecord
 from perfcore.domain.values import SubjectRef
 from perfcore.plan import Plan
 from perfcore.plan.model import SourceSpec
@@ -29,7 +30,7 @@ from perfcore.ports.records import QuarantinedRecord, SourceBookmark
 from perfcore.ports.uow import AbstractUnitOfWork
 from perfcore.services.commands import IngestBatch, RecordEvidence, SyncSource
 from perfcore.services.context import Context
-from perfcore.services.ingest import Mapped, Rejected, convert_value, map_row
+from perfcore.services.ingest import Mapped, Rejected, map_row, to_evidence
 from perfcore.services.records import AcceptedEvidence
 
 __all__ = ["IngestResult", "ingest_batch", "record_evidence", "sync_source"]
@@ -50,21 +51,51 @@ def _digest(row: Mapping[str, object]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
+def _same(a: AcceptedEvidence, b: AcceptedEvidence) -> bool:
+    return (a.subject, a.evidence_type, a.occurred_at, dict(a.values)) == (
+        b.subject,
+        b.evidence_type,
+        b.occurred_at,
+        dict(b.values),
+    )
+
+
 def _store(
     uow: AbstractUnitOfWork,
+    ctx: Context,
     plan: Plan,
-    ev: AcceptedEvidence,
+    record: EvidenceRecord,
     stale: set[tuple[SubjectRef, str]],
-) -> bool:
-    if uow.evidence.get_by_idempotency_key(ev.key) is not None:
-        return False
+) -> str:
+    """Store one validated record: ``"accepted"``, ``"duplicate"`` (same key, same content) or
+    ``"rejected"`` (same key, different content: a correction must be a new version)."""
+    ev = AcceptedEvidence.from_record(record)
+    existing: AcceptedEvidence | None = uow.evidence.get_by_idempotency_key(ev.key)
+    if existing is not None:
+        if _same(existing, ev):
+            return "duplicate"
+        reason = (
+            f"conflicts with the stored record {ev.key!r} (same source and external id, "
+            "different content); send a correction as a new version"
+        )
+        _quarantine(uow, ctx, ev.source, _payload(ev), Rejected(reason, "external_id"))
+        return "rejected"
     uow.evidence.add(
         ev.key, ev, subject=ev.subject, evidence_type=ev.evidence_type, at=ev.occurred_at
     )
     period = plan.period_of(ev.occurred_at)
     stale.add((ev.subject, period.key))
     uow.emit(EvidenceRecorded(ev.key, ev.subject, ev.evidence_type, ev.occurred_at, (period.key,)))
-    return True
+    return "accepted"
+
+
+def _payload(ev: AcceptedEvidence) -> dict[str, object]:
+    return {
+        "subject": str(ev.subject),
+        "external_id": ev.external_id,
+        "occurred_at": ev.occurred_at.isoformat(),
+        **{k: v if isinstance(v, str) else str(v) for k, v in ev.values.items()},
+    }
 
 
 def _quarantine(
@@ -78,10 +109,10 @@ def _quarantine(
 
 
 def record_evidence(cmd: RecordEvidence, ctx: Context) -> bool:
-    """Record one evidence record; ``True`` when new, ``False`` when a duplicate or rejected."""
+    """Record one evidence record; ``True`` when new, ``False`` when a duplicate or rejected
+    (rejected records are quarantined with every reason)."""
     plan: Plan = ctx.plan()
-    schema = plan.evidence_schema(cmd.evidence_type)
-    if not schema:
+    if cmd.evidence_type not in plan.evidence_types:
         raise NotFound(
             f"unknown evidence type {cmd.evidence_type!r}",
             field="evidence_type",
@@ -89,42 +120,40 @@ def record_evidence(cmd: RecordEvidence, ctx: Context) -> bool:
         )
     now = ctx.clock.now()
     with ctx.uow as uow:
-        bad: Rejected | None = None
         subject: SubjectRef | None = cmd.subject
         if subject is None and cmd.system:
             subject = plan.resolve(cmd.system, cmd.external_subject)
             if subject is None and ctx.identity is not None:
                 subject = ctx.identity.resolve(cmd.system, cmd.external_subject)
-        values: dict[str, object] = {}
+        raw_row = {"subject": str(subject), **cmd.values}
         if subject is None:
             bad = Rejected(f"unresolved identity {cmd.system}:{cmd.external_subject}", "subject")
-        else:
-            for name, raw in cmd.values.items():
-                if name not in schema:
-                    bad = Rejected(f"unknown field {name!r}; {did_you_mean(name, schema)}", name)
-                    break
-                try:
-                    values[name] = convert_value(raw, schema[name], plan.tz)
-                except ValueError as exc:
-                    bad = Rejected(str(exc), name)
-                    break
+            _quarantine(uow, ctx, cmd.source, raw_row, bad)
+            uow.commit()
+            return False
         external = cmd.external_id or _digest(
             {"subject": str(subject), "at": cmd.occurred_at.isoformat(), **cmd.values}
         )
-        if bad is not None or subject is None:
-            raw_row = {"subject": str(subject), **cmd.values}
-            _quarantine(uow, ctx, cmd.source, raw_row, bad or Rejected("no subject"))
+        result = to_evidence(
+            plan,
+            cmd.evidence_type,
+            subject=subject,
+            source=cmd.source,
+            external_id=external,
+            occurred_at=cmd.occurred_at,
+            fields=cmd.values,
+            recorded_at=now,
+            idempotency_key=cmd.idempotency_key,
+        )
+        if isinstance(result, Rejected):
+            _quarantine(uow, ctx, cmd.source, raw_row, result)
             uow.commit()
             return False
-        key = cmd.idempotency_key or f"{cmd.source}:{cmd.evidence_type}:{external}"
-        ev = AcceptedEvidence(
-            key, cmd.evidence_type, subject, cmd.occurred_at, now, cmd.source, external, values
-        )
         stale: set[tuple[SubjectRef, str]] = set()
-        stored = _store(uow, plan, ev, stale)
+        outcome = _store(uow, ctx, plan, result, stale)
         _emit_stale(uow, stale)
         uow.commit()
-        return stored
+        return outcome == "accepted"
 
 
 def _emit_stale(uow: AbstractUnitOfWork, stale: set[tuple[SubjectRef, str]]) -> None:
@@ -160,22 +189,27 @@ def _ingest_rows(
             rejected += 1
             continue
         assert isinstance(mapped, Mapped)
-        external_id = given_id or mapped.external_id
-        key = f"{name}:{spec.evidence}:{external_id}"
-        ev = AcceptedEvidence(
-            key,
+        result = to_evidence(
+            plan,
             spec.evidence,
-            mapped.subject,
-            mapped.occurred_at,
-            now,
-            name,
-            external_id,
-            mapped.values,
+            subject=mapped.subject,
+            source=name,
+            external_id=given_id or mapped.external_id,
+            occurred_at=mapped.occurred_at,
+            fields=mapped.fields,
+            recorded_at=now,
         )
-        if _store(uow, plan, ev, stale):
+        if isinstance(result, Rejected):
+            _quarantine(uow, ctx, name, row, result)
+            rejected += 1
+            continue
+        outcome = _store(uow, ctx, plan, result, stale)
+        if outcome == "accepted":
             accepted += 1
-        else:
+        elif outcome == "duplicate":
             duplicates += 1
+        else:
+            rejected += 1
     _emit_stale(uow, stale)
     return IngestResult(read, accepted, duplicates, rejected)
 
