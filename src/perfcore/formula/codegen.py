@@ -39,6 +39,26 @@ _FAST_CLASS = {
 }
 
 
+_FLIP = {"eq": "eq", "ne": "ne", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
+
+
+def _excludes_zero(op: str, literal: object) -> bool:
+    """Whether ``x <op> literal`` being true implies ``x != 0``."""
+    if not isinstance(literal, Decimal):
+        return False
+    if op == "gt":
+        return literal >= 0
+    if op == "ge":
+        return literal > 0
+    if op == "lt":
+        return literal <= 0
+    if op == "le":
+        return literal < 0
+    if op == "eq":
+        return literal != 0
+    return op == "ne" and literal == 0
+
+
 class _Gen:
     def __init__(self) -> None:
         self.lines: list[str] = []
@@ -46,6 +66,10 @@ class _Gen:
         self.consts: list[object] = []
         self.const_ids: dict[tuple[type, str], str] = {}
         self.fields: dict[str, str] = {}
+        self.kinds: dict[str, FieldType] = {}
+        self.loaded: set[str] = set()  # fields already read on the current code path
+        self.nonnull: set[str] = set()  # atoms known to hold a value on the current path
+        self.nonzero: set[str] = set()  # atoms known to be non-zero numbers on the current path
         self.temps = 0
 
     def line(self, text: str) -> None:
@@ -80,6 +104,53 @@ class _Gen:
             self.line(f"{t} = {expr}")
         return t, bool(cond) or always_nullable
 
+    def load(self, name: str) -> str:
+        """Read and convert a field the first time the current code path needs it.
+
+        Fields are read lazily so that a branch not taken costs nothing (``a * b / c if c > 0
+        else 0`` reads only ``c`` when ``c`` is 0).
+        """
+        var = self.fields[name]
+        if name in self.loaded:
+            return var
+        self.loaded.add(name)
+        kind = self.kinds[name]
+        key = self.const(name)
+        conv = "C" + var[1:]
+        self.line(f"{var} = _g({key})")
+        if kind is N:
+            # Decimal (native) first, then int and float (memoised conversions), else the
+            # general converter, which also rejects bools, infinities and wrong kinds
+            self.line(f"if {var}.__class__ is _D:")
+            self.line(f"    if not {var}.is_finite():")
+            self.line(f"        {var} = {conv}({var}, {key})")
+            self.line(f"elif {var}.__class__ is int:")
+            self.line(f"    {var} = _IC({var}, {var})")
+            self.line(f"    if {var}.__class__ is int:")
+            self.line(f"        {var} = _int({var})")
+            self.line(f"elif {var}.__class__ is float:")
+            self.line(f"    {var} = _FC({var}, {var})")
+            self.line(f"    if {var}.__class__ is float:")
+            self.line(f"        {var} = _float({var})")
+            self.line(f"elif {var} is not None:")
+            self.line(f"    {var} = {conv}({var}, {key})")
+        elif kind in _FAST_CLASS:
+            self.line(f"if {var} is not None and {var}.__class__ is not {_FAST_CLASS[kind]}:")
+            self.line(f"    {var} = {conv}({var}, {key})")
+        else:
+            self.line(f"if {var} is not None:")
+            self.line(f"    {var} = {conv}({var}, {key})")
+        return var
+
+    def block(self) -> tuple[set[str], set[str], set[str]]:
+        """Enter an indented block; return the path facts to restore when leaving it."""
+        self.indent += 1
+        return set(self.loaded), set(self.nonnull), set(self.nonzero)
+
+    def end_block(self, saved: tuple[set[str], set[str], set[str]]) -> None:
+        self.indent -= 1
+        self.loaded, self.nonnull, self.nonzero = saved
+
     # -- values --------------------------------------------------------------------------
     def emit(self, node: Node) -> tuple[str, bool]:
         op = node.op
@@ -88,7 +159,8 @@ class _Gen:
                 return ("True" if node.value else "False"), False
             return self.const(node.value), False
         if op == "field":
-            return self.fields[str(node.value)], True
+            var = self.load(str(node.value))
+            return var, var not in self.nonnull
         if op in ("add", "sub", "mul", "div"):
             return self.arith(node)
         if op == "neg":
@@ -123,8 +195,8 @@ class _Gen:
         if lt is N and rt is N:
             if op in _NUM_OP:
                 return self.assign(f"{_NUM_OP[op]}({a[0]}, {b[0]})", a, b)
-            nonzero_literal = right.op == "lit" and right.value != 0
-            if nonzero_literal:
+            nonzero = (right.op == "lit" and right.value != 0) or b[0] in self.nonzero
+            if nonzero:
                 return self.assign(f"_div({a[0]}, {b[0]})", a, b)
             cond = self.nulls(a, b)
             cond = f"{cond} or not {b[0]}" if cond else f"not {b[0]}"
@@ -155,44 +227,56 @@ class _Gen:
         t = self.temp()
         a = self.emit(node.args[0])
         self.line(f"if {a[0]} is {short}:")
-        self.indent += 1
+        saved = self.block()
         self.line(f"{t} = {short}")
-        self.indent -= 1
+        self.end_block(saved)
         self.line("else:")
-        self.indent += 1
+        saved = self.block()
         b = self.emit(node.args[1])
         if a[1]:
             nulls = self.nulls(a, b)
             self.line(f"{t} = {short} if {b[0]} is {short} else (None if {nulls} else {other})")
         else:
             self.line(f"{t} = {b[0]}")
-        self.indent -= 1
+        self.end_block(saved)
         return t, a[1] or b[1]
 
-    def truth(self, node: Node) -> str:
-        """A Python boolean expression that is True exactly when ``node`` is True."""
+    def truth(self, node: Node) -> tuple[str, set[str], set[str]]:
+        """A Python boolean expression that is True exactly when ``node`` is True, plus the
+        atoms known to be non-null and non-zero when it is (``c > 0`` guards ``x / c``)."""
         if node.op in _CMP:
             a = self.emit(node.args[0])
             b = self.emit(node.args[1])
             guard = " and ".join(f"{x} is not None" for x, n in (a, b) if n)
             test = f"{a[0]} {_CMP[node.op]} {b[0]}"
-            return f"({guard} and {test})" if guard else f"({test})"
+            nonzero: set[str] = set()
+            left, right = node.args
+            if left.type is N:
+                if right.op == "lit" and _excludes_zero(node.op, right.value):
+                    nonzero.add(a[0])
+                if left.op == "lit" and _excludes_zero(_FLIP[node.op], left.value):
+                    nonzero.add(b[0])
+            code = f"({guard} and {test})" if guard else f"({test})"
+            return code, {a[0], b[0]}, nonzero
         atom, nullable = self.emit(node)
-        return f"{atom} is True" if nullable else atom
+        return (f"{atom} is True" if nullable else atom), set(), set()
 
     def branch(self, node: Node) -> tuple[str, bool]:
         cond, then, other = node.args
         t = self.temp()
-        self.line(f"if {self.truth(cond)}:")
-        self.indent += 1
+        test, nonnull, nonzero = self.truth(cond)
+        self.line(f"if {test}:")
+        saved = self.block()
+        self.nonnull |= nonnull
+        self.nonzero |= nonzero
         x = self.emit(then)
         self.line(f"{t} = {x[0]}")
-        self.indent -= 1
+        self.end_block(saved)
         self.line("else:")
-        self.indent += 1
+        saved = self.block()
         y = self.emit(other)
         self.line(f"{t} = {y[0]}")
-        self.indent -= 1
+        self.end_block(saved)
         return t, x[1] or y[1]
 
     def call(self, node: Node) -> tuple[str, bool]:
@@ -249,25 +333,19 @@ def generate(
     ``row`` is any mapping; a missing field counts as no value (``None``).
     """
     gen = _Gen()
-    namespace: dict[str, Any] = {"__builtins__": {}, **HELPERS, "str": str, "bool": bool}
+    namespace: dict[str, Any] = {
+        "__builtins__": {},
+        **HELPERS,
+        "str": str,
+        "bool": bool,
+        "int": int,
+        "float": float,
+    }
     gen.line("_g = row.get")
     for i, name in enumerate(sorted(names)):
-        var = f"f{i}"
-        gen.fields[name] = var
-        kind = schema[name]
-        key = gen.const(name)
-        conv = f"C{i}"
-        namespace[conv] = converter(kind, text)
-        gen.line(f"{var} = _g({key})")
-        if kind is N:
-            gen.line(f"if {var}.__class__ is not _D or not {var}.is_finite():")
-            gen.line(f"    {var} = {conv}({var}, {key})")
-        elif kind in _FAST_CLASS:
-            gen.line(f"if {var} is not None and {var}.__class__ is not {_FAST_CLASS[kind]}:")
-            gen.line(f"    {var} = {conv}({var}, {key})")
-        else:
-            gen.line(f"if {var} is not None:")
-            gen.line(f"    {var} = {conv}({var}, {key})")
+        gen.fields[name] = f"f{i}"
+        gen.kinds[name] = schema[name]
+        namespace[f"C{i}"] = converter(schema[name], text)
     result, _ = gen.emit(node)
     gen.line(f"return {result}")
     source = "def evaluate(row):\n" + "\n".join(gen.lines) + "\n"

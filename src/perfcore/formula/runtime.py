@@ -228,9 +228,42 @@ def _nmax(*args: object) -> object:
     return best
 
 
+_FLOAT_CACHE: dict[float, Decimal] = {}
+_INT_CACHE: dict[int, Decimal] = {}
+_CACHE_SIZE = 1 << 16
+
+
+def _int(value: int) -> Decimal:
+    """An int row value as a Decimal, memoised like :func:`_float`."""
+    if len(_INT_CACHE) >= _CACHE_SIZE:
+        _INT_CACHE.clear()
+    out = _INT_CACHE[value] = Decimal(value)
+    return out
+
+
+def _float(value: float) -> Decimal | None:
+    """A float row value as the Decimal of its shortest repr (``0.1`` -> ``Decimal("0.1")``).
+
+    NaN is no value; infinity is refused. Conversions are memoised (bounded; cleared when full)
+    because evidence values repeat and ``repr`` is the slow part of reading a float row.
+    """
+    if value != value:
+        return None
+    if value - value != 0:
+        raise FormulaError("bad_value", f"infinity is not a number: {value!r}")
+    if len(_FLOAT_CACHE) >= _CACHE_SIZE:
+        _FLOAT_CACHE.clear()
+    out = _FLOAT_CACHE[value] = Decimal(repr(value))
+    return out
+
+
 #: Names available to generated code (and nothing else: no builtins).
 HELPERS: dict[str, object] = {
     "_D": Decimal,
+    "_FC": _FLOAT_CACHE.get,
+    "_float": _float,
+    "_IC": _INT_CACHE.get,
+    "_int": _int,
     "_add": CONTEXT.add,
     "_sub": CONTEXT.subtract,
     "_mul": CONTEXT.multiply,

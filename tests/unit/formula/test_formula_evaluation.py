@@ -364,3 +364,55 @@ def test_generated_source_contains_no_user_text() -> None:
     f = compile("name == \"__import__('os')\" and 合格数 > 1", {"name": "text", "合格数": "number"})
     assert "__import__" not in f.source
     assert "合格数" not in f.source
+
+
+# --- the generated code's fast paths keep the semantics ----------------------------------
+
+
+def test_ints_and_floats_are_read_exactly_and_repeatably() -> None:
+    f = compile("x * 1", {"x": "number"})
+    for _ in range(2):  # second round is served from the conversion memo
+        assert [f.evaluate({"x": v}) for v in (0, 7, 0.1, -0.0, 2.50)] == [
+            Decimal(0),
+            Decimal(7),
+            Decimal("0.1"),
+            Decimal(0),
+            Decimal("2.5"),
+        ]
+    assert str(f.evaluate({"x": 2.5})) == "2.5"
+
+
+def test_infinite_float_is_bad_value() -> None:
+    with pytest.raises(FormulaError) as info:
+        compile("x + 1", {"x": "number"}).evaluate({"x": float("inf")})
+    assert info.value.code == "bad_value"
+
+
+def test_a_guard_inside_one_branch_does_not_protect_a_division_outside_it() -> None:
+    f = compile("(a / c if c > 0 else 0) + a / c", {"a": "number", "c": "number"})
+    assert f.evaluate({"a": 1, "c": 0}) is None
+    assert f.evaluate({"a": 1, "c": None}) is None
+    assert f.evaluate({"a": 1, "c": 2}) == 1
+
+
+@pytest.mark.parametrize(
+    ("guard", "c", "expected"),
+    [
+        ("c > 0", -2, 0),
+        ("c < 0", -2, Decimal("-0.5")),
+        ("c != 0", 0, 0),
+        ("c >= 0", 0, None),
+        ("0 < c", 4, Decimal("0.25")),
+        ("c > -1", 0, None),
+    ],
+)
+def test_guarded_division(guard: str, c: int, expected: object) -> None:
+    f = compile(f"1 / c if {guard} else 0", {"c": "number"})
+    assert f.evaluate({"c": c}) == expected
+
+
+def test_fields_in_a_branch_not_taken_are_not_read() -> None:
+    f = compile("a if ok else 0", {"a": "number", "ok": "boolean"})
+    assert f.evaluate({"a": "not a number", "ok": False}) == 0
+    with pytest.raises(FormulaError):
+        f.evaluate({"a": "not a number", "ok": True})
