@@ -8,6 +8,7 @@ In-memory implementations for tests: :mod:`perfcore.testing.fakes`.
 
 from perfcore.ports.clock import Clock, SystemClock
 from perfcore.ports.identity import IdentityResolver
+from perfcore.ports.notifications import DeliveryResult, DeliveryStatus, Message, Notifier
 from perfcore.ports.outbox import Outbox, OutboxMessage, OutboxStatus
 from perfcore.ports.records import PeriodScoring, PlanVersion, QuarantinedRecord, SourceBookmark
 from perfcore.ports.repositories import (
@@ -22,6 +23,7 @@ from perfcore.ports.repositories import (
     ReviewRepository,
     ScorecardRepository,
 )
+from perfcore.ports.sources import EvidenceSource, RawRecord, RecordBatch, SourceState
 from perfcore.ports.uow import AbstractUnitOfWork
 
 __all__ = [
@@ -30,11 +32,16 @@ __all__ = [
     "BookmarkRepository",
     "CalibrationRepository",
     "Clock",
+    "DeliveryResult",
+    "DeliveryStatus",
     "EvidenceRepository",
+    "EvidenceSource",
     "IdentityResolver",
     "KeyedRepository",
     "LedgerRepository",
+    "Message",
     "MilestoneRepository",
+    "Notifier",
     "Outbox",
     "OutboxMessage",
     "OutboxStatus",
@@ -42,8 +49,11 @@ __all__ = [
     "PlanRepository",
     "PlanVersion",
     "QuarantinedRecord",
+    "RawRecord",
+    "RecordBatch",
     "ReviewRepository",
     "ScorecardRepository",
     "SourceBookmark",
+    "SourceState",
     "SystemClock",
 ]
