@@ -89,6 +89,8 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.audit_skip = audit_skip
         self._conn: sa.Connection | None = None
         self.evidence: SqlEvidenceRepository
+        self.scorecards: SqlScorecardRepository
+        self.plans: SqlPlanRepository
         self.plans = SqlPlanRepository(self)
         self.evidence = SqlEvidenceRepository(self)
         self.scorecards = SqlScorecardRepository(self)
