@@ -23,8 +23,9 @@ answers ``ok`` / ``retryable`` (outage, rate limit — the outbox keeps the mess
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+import logging
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from perfcore.domain.errors import DomainError, InvalidValue
 from perfcore.ports.notifications import Notifier
@@ -40,7 +41,10 @@ from perfcore_adapters.notifiers.wecom import WeComConfig, WeComNotifier
 if TYPE_CHECKING:
     from perfcore.plugins.registry import NotifierRegistry
 
+_log = logging.getLogger(__name__)
+
 __all__ = [
+    "BUILTIN_KINDS",
     "ConsoleConfig",
     "ConsoleNotifier",
     "DingTalkConfig",
@@ -63,16 +67,36 @@ __all__ = [
 ]
 
 
+BUILTIN_KINDS: tuple[tuple[str, Callable[[Any], Notifier], type[Any]], ...] = (
+    ("console", ConsoleNotifier, ConsoleConfig),
+    ("wecom", WeComNotifier, WeComConfig),
+    ("dingtalk", DingTalkNotifier, DingTalkConfig),
+    ("feishu", FeishuNotifier, FeishuConfig),
+    ("slack", SlackNotifier, SlackConfig),
+    ("webhook", WebhookNotifier, WebhookConfig),
+    ("smtp", SmtpNotifier, SmtpConfig),
+)
+"""``(kind, factory, config class)`` of every built-in channel."""
+
+
 def register(registry: NotifierRegistry) -> None:
     """Add the seven built-in kinds to ``registry`` (called by the built-in plugin's
-    ``perfcore_register_notifiers``)."""
-    registry.add("console", ConsoleNotifier, ConsoleConfig)
-    registry.add("wecom", WeComNotifier, WeComConfig)
-    registry.add("dingtalk", DingTalkNotifier, DingTalkConfig)
-    registry.add("feishu", FeishuNotifier, FeishuConfig)
-    registry.add("slack", SlackNotifier, SlackConfig)
-    registry.add("webhook", WebhookNotifier, WebhookConfig)
-    registry.add("smtp", SmtpNotifier, SmtpConfig)
+    ``perfcore_register_notifiers``).
+
+    A kind that another plugin registered already is left to that plugin (a warning is
+    logged): an installed plugin may replace one built-in channel without knocking out the
+    others. (pluggy calls later-registered plugins first, so third-party plugins come before
+    the built-ins.)
+    """
+    for kind, factory, config_cls in BUILTIN_KINDS:
+        if kind in registry:
+            _log.warning(
+                "notifier kind %r is provided by plugin %r; the built-in one is not registered",
+                kind,
+                registry.get(kind).plugin,
+            )
+            continue
+        registry.add(kind, factory, config_cls)
 
 
 def build_notifiers(
