@@ -319,7 +319,7 @@ class _Gen:
             x, lo, hi = atoms
             return self.assign(f"({lo} if {x} < {lo} else ({hi} if {x} > {hi} else {x}))", *args)
         if name in ("year", "month", "day", "weekday", "hours"):
-            return self.assign(f"_{name}({atoms[0]})", args[0])
+            return self.assign(f"_{name}({atoms[0]})", args[0], always_nullable=name != "hours")
         if name == "days_between":
             return self.assign(f"_days_between({atoms[0]}, {atoms[1]})", *args)
         raise AssertionError(name)  # pragma: no cover

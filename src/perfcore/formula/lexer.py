@@ -231,10 +231,7 @@ def tokenize(text: str) -> list[Token]:
                 "too_many_nodes", f"the formula has more than {MAX_TOKENS} tokens", text, i, n
             )
         if _is_digit(ch) or (ch == "." and i + 1 < n and _is_digit(text[i + 1])):
-            if ch == ".":
-                tok, i = _scan_number(text, i)  # "._" is handled below; ".5" -> 0.5
-            else:
-                tok, i = _scan_number(text, i)
+            tok, i = _scan_number(text, i)  # ".5" reads as 0.5
             tokens.append(tok)
             continue
         if ch in "\"'":

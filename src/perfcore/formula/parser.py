@@ -344,8 +344,14 @@ class _Parser:
 
             assert isinstance(tok.value, Decimal)
             micro = int(tok.value.scaleb(6))
-            if micro > 10**15 * 10**6:
-                raise self.fail("bad_number", "the duration is too long", tok.start, tok.end)
+            if micro > timedelta.max // timedelta(microseconds=1):
+                raise self.fail(
+                    "bad_number",
+                    "the duration is too long",
+                    tok.start,
+                    tok.end,
+                    "durations are limited to 999,999,999 days",
+                )
             return self.node(
                 "lit", (), tok.start, tok.end, timedelta(microseconds=micro), FieldType.DURATION
             )

@@ -181,20 +181,32 @@ def _utc(x: _dt.date) -> _dt.date:
     return x
 
 
-def _year(x: _dt.date) -> Decimal:
-    return Decimal(_utc(x).year)
+def _year(x: _dt.date) -> Decimal | None:
+    try:
+        return Decimal(_utc(x).year)
+    except OverflowError:  # e.g. 0001-01-01T00:00+05:00 is before year 1 in UTC
+        return None
 
 
-def _month(x: _dt.date) -> Decimal:
-    return Decimal(_utc(x).month)
+def _month(x: _dt.date) -> Decimal | None:
+    try:
+        return Decimal(_utc(x).month)
+    except OverflowError:
+        return None
 
 
-def _day(x: _dt.date) -> Decimal:
-    return Decimal(_utc(x).day)
+def _day(x: _dt.date) -> Decimal | None:
+    try:
+        return Decimal(_utc(x).day)
+    except OverflowError:
+        return None
 
 
-def _weekday(x: _dt.date) -> Decimal:
-    return Decimal(_utc(x).isoweekday())
+def _weekday(x: _dt.date) -> Decimal | None:
+    try:
+        return Decimal(_utc(x).isoweekday())
+    except OverflowError:
+        return None
 
 
 def _days_between(a: _dt.date, b: _dt.date) -> Decimal:

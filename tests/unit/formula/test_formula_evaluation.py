@@ -416,3 +416,15 @@ def test_fields_in_a_branch_not_taken_are_not_read() -> None:
     assert f.evaluate({"a": "not a number", "ok": False}) == 0
     with pytest.raises(FormulaError):
         f.evaluate({"a": "not a number", "ok": True})
+
+
+def test_values_at_the_edges_of_the_calendar_have_no_value_instead_of_raising() -> None:
+    assert ev("year(@0001-01-01T00:00:00+05:00)", {}) is None
+    assert ev("999999999d + 1d", {}) is None
+    assert ev("@9999-12-31 + 1d", {}) is None
+
+
+def test_a_duration_literal_beyond_the_calendar_is_bad_number() -> None:
+    with pytest.raises(FormulaError) as info:
+        compile("1000000000d > 1d", {})
+    assert (info.value.code, info.value.span) == ("bad_number", (1, 11))
