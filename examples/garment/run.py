@@ -30,8 +30,10 @@ def main() -> None:
     for month in ("2015-01", "2015-02", "2015-03"):
         print(f"\n{month}")
         for card in queries.scorecards(bus, month)[:5]:
-            print(f"  {card['subject']:<14} total {card['total']}  attainment "
-                  f"{card['values']['attainment']}")
+            print(
+                f"  {card['subject']:<14} total {card['total']}  attainment "
+                f"{card['values']['attainment']}"
+            )
     print(f"\nopen reviews: {len(queries.review_inbox(bus))}")
 
 

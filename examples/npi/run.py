@@ -1,6 +1,6 @@
 """NPI: close milestones (one late), let the clock run past a due date, see the escalations.
 
-    python examples/npi/run.py
+python examples/npi/run.py
 """
 
 from __future__ import annotations

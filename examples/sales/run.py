@@ -1,6 +1,6 @@
 """Run the sales plan on the CRM sales-opportunities data and print the Q3 2017 ranking.
 
-    python examples/sales/run.py
+python examples/sales/run.py
 """
 
 from __future__ import annotations

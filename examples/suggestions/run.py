@@ -1,6 +1,6 @@
 """Suggestion scheme: one proposal moves through its stages over three months.
 
-    python examples/suggestions/run.py
+python examples/suggestions/run.py
 """
 
 from __future__ import annotations
@@ -23,11 +23,19 @@ STAGES = [
 
 
 def main() -> MessageBus:
-    bus = bootstrap(clock=FakeClock(dt.datetime(2025, 4, 1, 8, 0, tzinfo=dt.UTC)),
-                    plan=HERE / "plan.yaml")
+    bus = bootstrap(
+        clock=FakeClock(dt.datetime(2025, 4, 1, 8, 0, tzinfo=dt.UTC)), plan=HERE / "plan.yaml"
+    )
     rows = [
-        {"proposal": "LP-042 quick-change fixture", "stage": stage, "proposer": "E-KLEIN",
-         "team": "line 3", "at": at, "takt_gain_seconds": takt, "energy_saved_kwh": kwh}
+        {
+            "proposal": "LP-042 quick-change fixture",
+            "stage": stage,
+            "proposer": "E-KLEIN",
+            "team": "line 3",
+            "at": at,
+            "takt_gain_seconds": takt,
+            "energy_saved_kwh": kwh,
+        }
         for at, stage, takt, kwh in STAGES
     ]
     bus.handle(commands.IngestBatch("idea_board", rows))

@@ -38,8 +38,15 @@ def generate(seed: int = 7) -> dict[str, list[dict[str, object]]]:
                 "part_no": f"P-{rng.randint(100, 120)}",
             }
         )
-    mes.append({"inspection_id": "FP-9999", "badge": "B-9999", "inspected_at": start.isoformat(),
-                "ok": "true", "part_no": "P-101"})
+    mes.append(
+        {
+            "inspection_id": "FP-9999",
+            "badge": "B-9999",
+            "inspected_at": start.isoformat(),
+            "ok": "true",
+            "part_no": "P-101",
+        }
+    )
     erp = [
         {
             "order_no": f"RW-{i:03d}",
@@ -50,27 +57,54 @@ def generate(seed: int = 7) -> dict[str, list[dict[str, object]]]:
         for i in range(28)
     ]
     hris = [
-        {"record_id": "TR-1", "employee_id": "100017", "completed_on": "2025-01-20",
-         "mentee_id": "N-01", "course": "TIG basics"},
-        {"record_id": "TR-2", "employee_id": "100017", "completed_on": "2025-02-11",
-         "mentee_id": "N-02", "course": "TIG basics"},
-        {"record_id": "TR-3", "employee_id": "100017", "completed_on": "2025-03-04",
-         "mentee_id": "N-03", "course": "Fixture setup"},
-        {"record_id": "TR-4", "employee_id": "100017", "completed_on": "2025-03-18",
-         "mentee_id": "N-03", "course": "Weld inspection"},
-        {"record_id": "TR-5", "employee_id": "100022", "completed_on": "2025-02-25",
-         "mentee_id": "N-04", "course": "TIG basics"},
+        {
+            "record_id": "TR-1",
+            "employee_id": "100017",
+            "completed_on": "2025-01-20",
+            "mentee_id": "N-01",
+            "course": "TIG basics",
+        },
+        {
+            "record_id": "TR-2",
+            "employee_id": "100017",
+            "completed_on": "2025-02-11",
+            "mentee_id": "N-02",
+            "course": "TIG basics",
+        },
+        {
+            "record_id": "TR-3",
+            "employee_id": "100017",
+            "completed_on": "2025-03-04",
+            "mentee_id": "N-03",
+            "course": "Fixture setup",
+        },
+        {
+            "record_id": "TR-4",
+            "employee_id": "100017",
+            "completed_on": "2025-03-18",
+            "mentee_id": "N-03",
+            "course": "Weld inspection",
+        },
+        {
+            "record_id": "TR-5",
+            "employee_id": "100022",
+            "completed_on": "2025-02-25",
+            "mentee_id": "N-04",
+            "course": "TIG basics",
+        },
     ]
     return {"mes": mes, "erp": erp, "hris": hris}
 
 
 def main() -> MessageBus:
-    bus = bootstrap(clock=FakeClock(dt.datetime(2025, 4, 1, 1, 0, tzinfo=dt.UTC)),
-                    plan=HERE / "plan.yaml")
+    bus = bootstrap(
+        clock=FakeClock(dt.datetime(2025, 4, 1, 1, 0, tzinfo=dt.UTC)), plan=HERE / "plan.yaml"
+    )
     for source, rows in generate().items():
         result = bus.handle(commands.IngestBatch(source, rows))
-        print(f"{source}: read {result.read}, accepted {result.accepted}, "
-              f"rejected {result.rejected}")
+        print(
+            f"{source}: read {result.read}, accepted {result.accepted}, rejected {result.rejected}"
+        )
     for card in queries.scorecards(bus, "2025-Q1"):
         print(card["subject"], card["total"], card["values"])
     bus.handle(commands.EvaluateIncentives("2025-Q1"))
