@@ -7,12 +7,14 @@ The reference is computed independently of the adapter: the application's Python
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy.engine import Engine
 
 from perfcore.domain.values import Period, SubjectRef
 from perfcore.plan import Plan, loads
@@ -86,12 +88,19 @@ def _q(value: Decimal | None) -> Decimal | None:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def engine_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('pd')}/pd.db"
-    from perfcore_adapters.sqlalchemy.testing_pg import fresh_database_url
+        url = f"sqlite:///{tmp_path_factory.mktemp('pd')}/pd.db"
+    else:
+        from perfcore_adapters.sqlalchemy.testing_pg import fresh_database_url
 
-    return fresh_database_url(request)
+        url = fresh_database_url(request)
+    made = create_engine_for(url)
+    upgrade(made)
+    yield made
+    made.dispose()
 
 
 @settings(
@@ -99,11 +108,9 @@ def engine_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
 )
 @given(rows=st.lists(row_strategy, max_size=40))
 def test_pushdown_values_equal_the_python_back_end(
-    engine_url: str, rows: list[dict[str, object]]
+    engine: Engine, rows: list[dict[str, object]]
 ) -> None:
     plan = _plan()
-    engine = create_engine_for(engine_url)
-    upgrade(engine)
     evidence = _evidence(rows)
     uow = SqlAlchemyUnitOfWork(engine, tz=TZ)
     with uow:
@@ -124,7 +131,6 @@ def test_pushdown_values_equal_the_python_back_end(
                 assert _q(have[name].value) == _q(expected.value), (subject, period.key, name)
                 if name not in ("fpy", "fpy_pct"):
                     assert have[name].evidence_count == expected.evidence_count, name
-    engine.dispose()
 
 
 def test_only_touched_subject_periods_are_refreshed(tmp_path: object) -> None:
