@@ -285,3 +285,13 @@ def test_smtp_without_starttls_is_refused_by_a_server_that_requires_it(
     result = SmtpNotifier(config).send(_templated("en"))
     assert result.status is DeliveryStatus.PERMANENT
     assert "530" in result.detail
+
+
+def test_smtp_header_injection_in_the_subject_is_refused_not_raised(
+    mailbox: tuple[Mailbox, int],
+) -> None:
+    box, port = mailbox
+    message = contract_message(subject="FPY\nBcc: everyone@plant.example")
+    result = _notifier(port, to=["ops@plant.example"]).send(message)
+    assert result.status is DeliveryStatus.PERMANENT
+    assert box.envelopes == []

@@ -151,3 +151,9 @@ def test_webhook_redirect_is_a_configuration_error(
     result = _notifier(server.url, clock).send(contract_message())
     assert result.status is DeliveryStatus.PERMANENT
     assert "redirect" in result.detail
+
+
+def test_webhook_malformed_url_is_permanent_not_an_exception(clock: ManualClock) -> None:
+    result = _notifier("http://[::1/hook", clock).send(contract_message())
+    assert result.status is DeliveryStatus.PERMANENT
+    assert "invalid URL" in result.detail

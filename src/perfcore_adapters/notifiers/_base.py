@@ -201,7 +201,7 @@ class HttpNotifier:
             )
         try:
             outgoing = self._build(message)
-        except PayloadRefused as exc:
+        except (PayloadRefused, ValueError, TypeError) as exc:
             return DeliveryResult.permanent(scrub(f"{self.kind}: {exc}", self._secrets))
         result = self._post(outgoing)
         return DeliveryResult(
@@ -216,6 +216,8 @@ class HttpNotifier:
             )
         except TransportFailure as exc:
             return DeliveryResult.retryable(f"{self.kind}: no answer ({exc})")
+        except httpx.InvalidURL as exc:
+            return DeliveryResult.permanent(f"{self.kind}: invalid URL ({exc})")
         except HttpStatusError as exc:
             specific = self._interpret_error(exc)
             if specific is not None:

@@ -132,7 +132,10 @@ class SmtpNotifier:
             return DeliveryResult.permanent(
                 f"smtp: no e-mail address for recipients ({wanted}); set 'to' or 'addresses'"
             )
-        email = render_email(message, self.config.sender, rcpts)
+        try:
+            email = render_email(message, self.config.sender, rcpts)
+        except (ValueError, TypeError) as exc:  # e.g. a line break in a header value
+            return self._fail(False, f"cannot build the e-mail: {exc}")
         try:
             client = self._connect()
             try:
