@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from attrs import frozen
 
+from perfcore.domain.choices import parse_choice
 from perfcore.domain.errors import InvalidValue, PolicyDenied
 from perfcore.domain.values import SubjectRef, as_decimal
 
@@ -136,14 +137,7 @@ class Account:
         Raises:
             InvalidValue: unknown kind (field ``kind``) or wrong unit (field ``unit``).
         """
-        try:
-            k = RewardKind(kind)
-        except ValueError:
-            raise InvalidValue(
-                f"unknown reward kind {kind!r}",
-                field="kind",
-                valid=", ".join(k.value for k in RewardKind),
-            ) from None
+        k = parse_choice(RewardKind, kind, field="kind", what="reward kind")
         return cls(subject, k, _unit_for(k, unit))
 
     def __str__(self) -> str:

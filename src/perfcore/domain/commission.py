@@ -42,6 +42,7 @@ from fractions import Fraction
 from attrs import field, frozen
 
 from perfcore.domain.accounts import non_negative, optional_non_negative
+from perfcore.domain.choices import parse_choice
 from perfcore.domain.errors import InvalidValue
 from perfcore.domain.values import as_decimal, quantize
 
@@ -67,14 +68,7 @@ class TierMethod(enum.StrEnum):
 
 
 def _c_method(value: object) -> TierMethod:
-    try:
-        return TierMethod(str(value))
-    except ValueError:
-        raise InvalidValue(
-            f"unknown tier method {value!r}",
-            field="method",
-            valid=", ".join(m.value for m in TierMethod),
-        ) from None
+    return parse_choice(TierMethod, value, field="method", what="tier method")
 
 
 def _c_lower(value: object) -> Decimal:

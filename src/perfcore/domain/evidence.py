@@ -33,6 +33,7 @@ from typing import Final
 
 from attrs import field, frozen
 
+from perfcore.domain.choices import parse_choice
 from perfcore.domain.errors import DomainError, InvalidValue
 from perfcore.domain.values import SubjectRef, as_decimal, ensure_aware
 
@@ -65,7 +66,6 @@ class FieldType(enum.StrEnum):
     DURATION = "duration"
 
 
-_TYPE_NAMES: Final = ", ".join(t.value for t in FieldType)
 _NAME_RE: Final = re.compile(r"^[^\W\d]\w*$")
 
 
@@ -91,12 +91,7 @@ class FieldSpec:
 
 
 def _field_type(type_name: str, path: str) -> FieldType:
-    try:
-        return FieldType(str(type_name))
-    except ValueError:
-        raise InvalidValue(
-            f"unknown field type {type_name!r}", field=path, valid=_TYPE_NAMES
-        ) from None
+    return parse_choice(FieldType, type_name, field=path, what="field type")
 
 
 @frozen

@@ -22,6 +22,7 @@ from typing import Final
 
 from attrs import evolve, field, frozen
 
+from perfcore.domain.choices import parse_choice
 from perfcore.domain.deliverable import DeliverableMetadata, DeliverableRequirement
 from perfcore.domain.errors import (
     Conflict,
@@ -105,10 +106,7 @@ class Escalation:
 def _cause(value: RootCause | str | None, path: str) -> RootCause | None:
     if value is None:
         return None
-    try:
-        return RootCause(value)
-    except ValueError:
-        raise InvalidValue(f"unknown root cause {value!r}", field=path, valid=_CAUSES) from None
+    return parse_choice(RootCause, value, field=path, what="root cause")
 
 
 def _soft_decimal(value: object) -> Decimal:

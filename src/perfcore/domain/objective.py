@@ -38,6 +38,7 @@ from typing import Final, cast
 
 from attrs import evolve, field, frozen
 
+from perfcore.domain.choices import parse_choice
 from perfcore.domain.errors import (
     DomainError,
     InvalidPeriod,
@@ -269,14 +270,9 @@ class Objective:
                 (see :data:`ALLOWED_TRANSITIONS`); field ``objectives[<id>].state``.
             InvalidValue: ``to`` is not a state name.
         """
-        try:
-            target = ObjectiveState(to)
-        except ValueError:
-            raise InvalidValue(
-                f"unknown objective state {to!r}",
-                field=f"objectives[{self.id}].state",
-                valid=", ".join(s.value for s in ObjectiveState),
-            ) from None
+        target = parse_choice(
+            ObjectiveState, to, field=f"objectives[{self.id}].state", what="objective state"
+        )
         allowed = ALLOWED_TRANSITIONS[self.state]
         if target not in allowed:
             raise InvalidTransition(

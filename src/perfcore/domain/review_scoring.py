@@ -23,6 +23,7 @@ from decimal import Decimal
 
 from attrs import field, frozen
 
+from perfcore.domain.choices import parse_choice
 from perfcore.domain.errors import InvalidValue, InvalidWeight
 from perfcore.domain.values import SCORE_PLACES, as_decimal, quantize
 
@@ -50,14 +51,7 @@ class ComponentKind(enum.StrEnum):
 
 
 def _component_kind(value: str) -> ComponentKind:
-    try:
-        return ComponentKind(value)
-    except ValueError:
-        raise InvalidValue(
-            f"unknown review component {value!r}",
-            field="components.kind",
-            valid=", ".join(k.value for k in ComponentKind),
-        ) from None
+    return parse_choice(ComponentKind, value, field="components.kind", what="review component")
 
 
 def _to_decimal(value: object) -> Decimal:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from attrs import field, frozen
 
+from perfcore.domain.choices import parse_choice
 from perfcore.domain.errors import InvalidValue
 from perfcore.domain.values import OrgChart, SubjectKind, SubjectRef, ensure_aware
 
@@ -51,14 +52,7 @@ class TriggerKind(enum.StrEnum):
 
 
 def _trigger_kind(value: str) -> TriggerKind:
-    try:
-        return TriggerKind(value)
-    except ValueError:
-        raise InvalidValue(
-            f"unknown trigger kind {value!r}",
-            field="trigger.kind",
-            valid=", ".join(k.value for k in TriggerKind),
-        ) from None
+    return parse_choice(TriggerKind, value, field="trigger.kind", what="trigger kind")
 
 
 def _aware(value: dt.datetime) -> dt.datetime:

@@ -19,6 +19,7 @@ from typing import Final
 
 from attrs import field, frozen
 
+from perfcore.domain.choices import parse_choice
 from perfcore.domain.commission import CommissionPlan, CommissionResult
 from perfcore.domain.errors import DomainError, InvalidValue
 from perfcore.domain.ledger import Account, RewardKind
@@ -69,14 +70,7 @@ def _check_name(instance: object, attribute: object, value: str) -> None:
 def _reporting_kind(value: object) -> ReportingKind | None:
     if value is None or isinstance(value, ReportingKind):
         return value
-    try:
-        return ReportingKind(str(value))
-    except ValueError:
-        raise InvalidValue(
-            f"unknown reporting kind {value!r}",
-            field="reporting_kind",
-            valid=", ".join(k.value for k in ReportingKind),
-        ) from None
+    return parse_choice(ReportingKind, value, field="reporting_kind", what="reporting kind")
 
 
 @frozen
@@ -149,14 +143,7 @@ class Condition:
 
 
 def _kind(value: object) -> RewardKind:
-    try:
-        return RewardKind(str(value))
-    except ValueError:
-        raise InvalidValue(
-            f"unknown reward kind {value!r}",
-            field="kind",
-            valid=", ".join(k.value for k in RewardKind),
-        ) from None
+    return parse_choice(RewardKind, value, field="kind", what="reward kind")
 
 
 def _amount(value: object) -> Decimal:

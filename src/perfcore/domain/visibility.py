@@ -34,7 +34,8 @@ from collections.abc import Iterable
 
 from attrs import field, frozen
 
-from perfcore.domain.errors import InvalidValue, PolicyDenied
+from perfcore.domain.choices import parse_choice
+from perfcore.domain.errors import PolicyDenied
 from perfcore.domain.review import Review, ReviewState
 from perfcore.domain.review_sla import escalation_chain
 from perfcore.domain.values import OrgChart, SubjectKind, SubjectRef, ensure_aware
@@ -259,14 +260,7 @@ def decide(viewer: Viewer, action: Action, target: Target, context: VisibilityCo
     now = ensure_aware(context.now, field="context.now")
     if target.released_at is not None:
         ensure_aware(target.released_at, field="target.released_at")
-    try:
-        action = Action(action)
-    except ValueError:
-        raise InvalidValue(
-            f"unknown action {action!r}",
-            field="action",
-            valid=", ".join(a.value for a in Action),
-        ) from None
+    action = parse_choice(Action, action, field="action", what="action")
     if action is Action.CHANGE and target.finalized:
         what = _what(target)
         return _deny(
