@@ -29,9 +29,9 @@ def test_a_refused_acquire_takes_no_slot() -> None:
     limiter = SlidingWindowLimiter([RateLimit(1, 1.0)], clock)
     assert limiter.acquire() == 0.0
     assert limiter.acquire() == pytest.approx(1.0)
-    assert limiter.acquire() == pytest.approx(1.0)
+    assert limiter.acquire() == pytest.approx(2.0)  # the next refusal is spread a window later
     clock.advance(1.0)
-    assert limiter.acquire() == 0.0
+    assert limiter.acquire() == 0.0  # the refusals took no slot
 
 
 def test_pause_blocks_every_send_until_it_ends() -> None:
@@ -70,6 +70,7 @@ def test_no_window_ever_holds_more_sends_than_its_limit_and_the_wait_is_exact(
     limits = [RateLimit(per_minute, 60.0), RateLimit(per_second, 1.0)]
     limiter = SlidingWindowLimiter(limits, clock)
     sent: list[float] = []
+    held = 0
     for step in steps:
         clock.advance(step)
         now = clock()
@@ -81,6 +82,11 @@ def test_no_window_ever_holds_more_sends_than_its_limit_and_the_wait_is_exact(
             if len(inside) >= limit.count:
                 expected = max(expected, inside[-limit.count] + limit.per_seconds - now)
         wait = limiter.acquire()
+        if expected == 0.0:
+            held = 0
+        else:  # the n-th refusal in a row comes (n // per_minute) minutes later (spreading)
+            expected += (held // per_minute) * 60.0
+            held += 1
         assert wait == pytest.approx(expected, abs=1e-9)
         if wait == 0.0:
             sent.append(now)
@@ -88,3 +94,15 @@ def test_no_window_ever_holds_more_sends_than_its_limit_and_the_wait_is_exact(
         for i, start in enumerate(sent):
             inside = [t for t in sent[i:] if t - start < limit.per_seconds]
             assert len(inside) <= limit.count
+
+
+def test_a_burst_is_spread_twenty_per_minute() -> None:
+    clock = ManualClock(0.0)
+    limiter = SlidingWindowLimiter([RateLimit(20, 60.0)], clock)
+    waits = [limiter.acquire() for _ in range(70)]
+    assert waits[:20] == [0.0] * 20
+    assert waits[20:40] == [60.0] * 20
+    assert waits[40:60] == [120.0] * 20
+    assert waits[60:] == [180.0] * 10
+    clock.advance(60)
+    assert [limiter.acquire() for _ in range(20)] == [0.0] * 20

@@ -68,7 +68,8 @@ class SlidingWindowLimiter:
     """A sliding-window log over several :class:`RateLimit` windows at once.
 
     ``acquire()`` records a send and returns ``0.0`` when every window has room; otherwise it
-    records nothing and returns the seconds until the earliest moment all windows have room.
+    records nothing and returns the seconds until the earliest moment all windows have room
+    (spread over later windows for a burst, see :meth:`acquire`).
     ``pause(seconds)`` blocks all sends for a while (the vendor told us we were too fast).
 
     Args:
@@ -85,6 +86,7 @@ class SlidingWindowLimiter:
         self._clock = clock
         self._sent: deque[float] = deque(maxlen=max((lim.count for lim in self.limits), default=1))
         self._paused_until = float("-inf")
+        self._held = 0
         self._lock = threading.Lock()
 
     def wait_time(self) -> float:
@@ -102,12 +104,25 @@ class SlidingWindowLimiter:
         return wait
 
     def acquire(self) -> float:
-        """Take a slot (``0.0``) or answer the seconds to wait (nothing taken)."""
+        """Take a slot (``0.0``) or answer the seconds to wait (nothing taken).
+
+        Consecutive refusals are spread over later windows: the *n*-th refusal since the last
+        admitted send waits ``wait + (n // count) * per_seconds`` of the longest window, so a
+        burst of 250 messages to a 20-per-minute robot comes back 20 per minute instead of all
+        at once (and is not refused again and again, using up the outbox's attempts).
+        """
         with self._lock:
             now = self._clock()
             wait = self._wait(now)
-            if wait <= 0.0 and self.limits:
-                self._sent.append(now)
+            if wait <= 0.0:
+                if self.limits:
+                    self._sent.append(now)
+                self._held = 0
+                return 0.0
+            if self.limits:
+                longest = max(self.limits, key=lambda lim: lim.per_seconds)
+                wait += (self._held // longest.count) * longest.per_seconds
+            self._held += 1
             return wait
 
     def pause(self, seconds: float) -> None:
