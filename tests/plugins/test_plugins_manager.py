@@ -121,6 +121,9 @@ def test_a_raising_registration_hook_is_contained_and_rolled_back() -> None:
     assert [(f.plugin, f.stage) for f in host.failures] == [
         ("half", "hook:perfcore_register_sources")
     ]
+    half = next(p for p in host.list_plugins() if p.name == "half")
+    assert half.status == "loaded"
+    assert half.error == "hook:perfcore_register_sources: RuntimeError: config file missing"
 
 
 def test_a_raising_lifecycle_hook_does_not_stop_the_others() -> None:

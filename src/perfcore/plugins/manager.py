@@ -22,6 +22,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
+import attrs
 import pluggy
 from attrs import frozen
 
@@ -77,7 +78,7 @@ class PluginInfo:
         distribution: the installed distribution providing it, if known.
         version: that distribution's version, if known.
         hooks: hook names it implements (sorted).
-        error: the failure text for failed plugins.
+        error: why it failed; for a loaded plugin whose hook raised, ``hook:<name>: <error>``.
     """
 
     name: str
@@ -252,8 +253,13 @@ class PluginHost:
                 name, "loaded", module, dist, version, tuple(sorted(c.name for c in callers))
             )
         for failure in self._failures:
-            if failure.plugin not in rows or failure.stage in {"import", "register", "validate"}:
+            row = rows.get(failure.plugin)
+            if row is None or failure.stage in {"import", "register", "validate"}:
                 rows[failure.plugin] = PluginInfo(failure.plugin, "failed", error=failure.error)
+            else:  # loaded, but a hook raised: keep it listed as loaded, with the error
+                text = f"{failure.stage}: {failure.error}"
+                error = f"{row.error}; {text}" if row.error else text
+                rows[failure.plugin] = attrs.evolve(row, error=error)
         for name in self._blocked:
             rows.setdefault(name, PluginInfo(name, "blocked"))
         return [rows[k] for k in sorted(rows)]
