@@ -135,7 +135,7 @@ class FeishuNotifier(HttpNotifier):
             raise PayloadRefused(f"body of {len(outgoing.body)} bytes exceeds 20 KB")
         return outgoing
 
-    def _classify(self, body: dict[str, Any], status: int) -> DeliveryResult | None:
+    def _classify(self, body: dict[str, Any]) -> DeliveryResult | None:
         code = body.get("code", body.get("StatusCode"))
         if not isinstance(code, int):
             return None
@@ -152,7 +152,7 @@ class FeishuNotifier(HttpNotifier):
 
     def _interpret(self, response: httpx.Response) -> DeliveryResult:
         body = json_body(response.text)
-        result = self._classify(body, response.status_code) if body is not None else None
+        result = self._classify(body) if body is not None else None
         if result is None:
             return DeliveryResult.retryable(
                 f"feishu: unexpected answer HTTP {response.status_code}: {response.text[:120]}"
@@ -163,4 +163,4 @@ class FeishuNotifier(HttpNotifier):
         body = json_body(error.body)
         if body is None or error.status == 429 or error.status >= 500:
             return None
-        return self._classify(body, error.status)
+        return self._classify(body)
