@@ -1,0 +1,27 @@
+"""The typer application: one ``Typer`` with the commands registered from their modules."""
+
+from __future__ import annotations
+
+import typer
+
+from perfcore_adapters.cli import _cmd_data, _cmd_setup, _cmd_sim, _cmd_views, _demo
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    name="perfcore",
+    help=(
+        "perfcore: closed-loop performance management — evidence → scorecards → alerts → "
+        "reviews → calibration → incentives. Start with `perfcore demo`."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+_cmd_setup.register(app)
+_cmd_data.register(app)
+_cmd_views.register(app)
+_cmd_sim.register(app)
+_demo.register(app)

@@ -1,0 +1,213 @@
+"""``perfcore demo``: the whole closed loop on the bundled real data, in under a minute.
+
+Two scenarios (see ``demo_data/*.yaml`` and :mod:`perfcore_adapters.cli._replay` for what is
+real and what is simulated): the garment factory (UCI 597) and the sales organisation (Maven CRM).
+Each is replayed through the message bus on in-memory storage with a simulated clock, then its
+state is written to a SQLite database in the work directory (``perfcore.db`` for the garment
+factory, ``sales.db`` for sales), and the HTML/PNG report is written to ``DIR/report/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from attrs import define, field
+from rich.table import Table
+
+from perfcore.bootstrap import bootstrap
+from perfcore.domain.commission import CommissionPlan, CommissionResult, CommissionTier, TierMethod
+from perfcore.plan import Plan, load
+from perfcore.services import commands as c
+from perfcore.services import queries
+from perfcore.services.messagebus import MessageBus
+from perfcore.testing.fakes import FakeClock, RecordingNotifier
+from perfcore_adapters.cli._calib import CalibrationView, analyse_session
+from perfcore_adapters.cli._common import console, err_console, guarded, storage_url
+from perfcore_adapters.cli._fastmem import indexed_unit_of_work
+from perfcore_adapters.cli._ingest import make_progress
+from perfcore_adapters.cli._replay import ReplayLog, close_period_with_reviews, replay
+from perfcore_adapters.cli._scenarios import (
+    GARMENT,
+    SALES,
+    Scenario,
+    garment_slices,
+    install_demo_files,
+    sales_slices,
+)
+
+__all__ = ["COMMISSION", "DemoRun", "register", "run_demo"]
+
+COMMISSION = CommissionPlan(
+    method=TierMethod.MARGINAL,
+    tiers=(  # type: ignore[arg-type]
+        CommissionTier(lower=Decimal(0), multiplier=Decimal(1)),
+        CommissionTier(lower=Decimal(1), multiplier=Decimal("1.5")),
+        CommissionTier(lower=Decimal("1.5"), multiplier=Decimal(2)),
+    ),
+)
+"""The sales demo's commission plan: 8 % of bookings up to the quarterly quota of 100,000 USD,
+1.5x on the slice from 100 % to 150 % of quota and 2x above (marginal accelerators)."""
+QUOTA = Decimal(100000)
+RATE = Decimal("0.08")
+
+
+@define
+class ScenarioRun:
+    """The outcome of one scenario replay."""
+
+    scenario: Scenario
+    bus: MessageBus
+    plan: Plan
+    log: ReplayLog
+    clock: FakeClock
+    notifier: RecordingNotifier
+    db_path: Path
+    periods: list[str] = field(factory=list)
+    sessions: list[CalibrationView] = field(factory=list)
+    commissions: dict[tuple[str, str], CommissionResult] = field(factory=dict)
+    seconds: float = 0.0
+    copied: dict[str, int] = field(factory=dict)
+
+
+@define
+class DemoRun:
+    """Both scenarios, the report directory and the total wall time."""
+
+    workdir: Path
+    garment: ScenarioRun
+    sales: ScenarioRun
+    report_dir: Path | None
+    seconds: float
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``demo`` to ``app``."""
+    app.command("demo")(demo)
+
+
+def _run_scenario(workdir: Path, scenario: Scenario, progress: Any) -> ScenarioRun:
+    started = time.perf_counter()
+    plan_path = workdir / scenario.plan_file
+    plan = load(plan_path)
+    source = next(iter(plan.spec.sources.values()))
+    data = workdir / str(source.config["path"])
+    cut = garment_slices if scenario is GARMENT else sales_slices
+    slices = cut(plan, data)
+    clock = FakeClock(slices[0].arrives - dt.timedelta(days=1))
+    notifier = RecordingNotifier()
+    bus = bootstrap(uow=indexed_unit_of_work(), clock=clock, notifiers={"*": notifier})
+    bus.handle(c.ApplyPlan(plan_path.read_text(encoding="utf-8"), scenario.plan_file))
+    rows = sum(len(s.rows) for s in slices)
+    task = progress.add_task(scenario.title, total=rows, rejected=0)
+
+    def advance(n: int) -> None:
+        done = log_ref[0].ingest if log_ref else {}
+        rejected = sum(t.rejected for t in done.values())
+        progress.update(task, advance=n, rejected=rejected)
+
+    log_ref: list[ReplayLog] = []
+    until = slices[-1].arrives + dt.timedelta(hours=18)
+    log = replay(
+        bus,
+        clock,
+        plan,
+        slices,
+        until=until,
+        on_period_close=close_period_with_reviews(rater_bias=scenario.rater_bias),
+        progress=advance,
+    )
+    progress.update(task, rejected=sum(t.rejected for t in log.ingest.values()))
+    run = ScenarioRun(scenario, bus, plan, log, clock, notifier, workdir / scenario.db_file)
+    with bus.uow as uow:
+        run.periods = sorted({key for _, key, _ in uow.scorecards.list()})
+    run.sessions = [analyse_session(bus, s) for s in log.calibrations]
+    if scenario is SALES:
+        run.commissions = _commissions(bus, run.periods)
+    run.seconds = time.perf_counter() - started
+    return run
+
+
+def _commissions(bus: MessageBus, periods: list[str]) -> dict[tuple[str, str], CommissionResult]:
+    out: dict[tuple[str, str], CommissionResult] = {}
+    for period in periods:
+        for card in queries.scorecards(bus, period):
+            revenue = card["values"].get("revenue")
+            if revenue is None:
+                continue
+            out[(card["subject"], period)] = COMMISSION.compute(
+                quota=QUOTA, credited=Decimal(revenue), rate=RATE
+            )
+    return out
+
+
+def _write_db(run: ScenarioRun) -> None:
+    from perfcore.bootstrap import make_unit_of_work
+    from perfcore_adapters.cli._snapshot import copy_state
+
+    if run.db_path.exists():
+        run.db_path.unlink()
+    target = make_unit_of_work(storage_url(str(run.db_path)))
+    run.copied = copy_state(run.bus.uow, target)
+
+
+def run_demo(workdir: Path, *, report: bool = True, write_db: bool = True) -> DemoRun:
+    """Run both scenarios in ``workdir`` and write the databases and the report."""
+    started = time.perf_counter()
+    install_demo_files(workdir)
+    with make_progress(err_console) as progress:
+        garment = _run_scenario(workdir, GARMENT, progress)
+        sales = _run_scenario(workdir, SALES, progress)
+    if write_db:
+        with err_console.status("writing the SQLite databases"):
+            for run in (garment, sales):
+                _write_db(run)
+    report_dir: Path | None = None
+    if report:
+        from perfcore_adapters.report import write_report
+
+        with err_console.status("drawing the report"):
+            report_dir = workdir / "report"
+            write_report(
+                report_dir,
+                [garment.bus, sales.bus],
+                titles=[GARMENT.title, SALES.title],
+                commissions={"Sales organisation": sales.commissions},
+            )
+    return DemoRun(workdir, garment, sales, report_dir, time.perf_counter() - started)
+
+
+def demo(
+    workdir: Annotated[
+        Path, typer.Option("--workdir", "-w", help="Where to write plans, data, databases, report.")
+    ] = Path("perfcore-demo"),
+    no_report: Annotated[bool, typer.Option("--no-report", help="Skip the charts.")] = False,
+) -> None:
+    """Run the closed loop on the bundled real data (garment factory + sales organisation)."""
+
+    def run() -> None:
+        from perfcore_adapters.cli._summary import print_summary
+
+        console.print(
+            "[bold]perfcore demo[/] — the closed loop on real public data "
+            f"(work directory: [cyan]{workdir}[/])\n"
+        )
+        result = run_demo(workdir, report=not no_report)
+        print_summary(result)
+
+    guarded(run)
+
+
+def scorecard_table(rows: list[dict[str, Any]], columns: list[str], title: str) -> Table:
+    """A small table of scorecard rows (used by the summary)."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("subject")
+    for col in columns:
+        table.add_column(col, justify="right")
+    for row in rows:
+        table.add_row(row["subject"], *[str(row.get(col, "")) for col in columns])
+    return table
