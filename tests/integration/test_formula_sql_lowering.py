@@ -185,3 +185,17 @@ def test_polars_handles_dates_and_durations_like_python() -> None:
         assert [None if g is None else g for g in got] == [
             None if w is None else (float(w) if isinstance(w, Decimal) else w) for w in want
         ], text
+
+
+def test_polars_comparison_with_a_constant_on_the_left_over_an_all_null_column() -> None:
+    """Regression: polars 2.1 could not broadcast `lit == when(...)` when the column is all null
+    (found by the differential test); the lowering puts the constant on the right."""
+    frame = pl.DataFrame({"good_qty": [None, None]}, schema={"good_qty": pl.Int64})
+    for text, want in (
+        ("0 == coalesce(good_qty, 0)", [True, True]),
+        ("0 == clamp(good_qty, 0, 0)", [None, None]),
+        ("2 < (good_qty if good_qty > 0 else 5)", [True, True]),
+    ):
+        compiled = compile(text, SCHEMA)
+        assert frame.with_columns(to_polars(compiled))["value"].to_list() == want
+        assert [compiled.evaluate(r) for r in frame.to_dicts()] == want

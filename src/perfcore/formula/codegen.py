@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from perfcore.formula.ir import Node
-from perfcore.formula.runtime import HELPERS, converter
+from perfcore.formula.runtime import HELPERS, converter, out_of_range
 from perfcore.formula.types import FieldType
 
 __all__ = ["generate"]
@@ -341,6 +342,7 @@ def generate(
         "int": int,
         "float": float,
     }
+    gen.indent = 2  # inside def + try
     gen.line("_g = row.get")
     for i, name in enumerate(sorted(names)):
         gen.fields[name] = f"f{i}"
@@ -348,7 +350,14 @@ def generate(
         namespace[f"C{i}"] = converter(schema[name], text)
     result, _ = gen.emit(node)
     gen.line(f"return {result}")
-    source = "def evaluate(row):\n" + "\n".join(gen.lines) + "\n"
+    # try/except costs nothing on the normal path (CPython 3.11 zero-cost exceptions)
+    source = (
+        "def evaluate(row):\n    try:\n"
+        + "\n".join(gen.lines)
+        + "\n    except _ArithmeticError:\n        raise _out_of_range() from None\n"
+    )
+    namespace["_ArithmeticError"] = ArithmeticError
+    namespace["_out_of_range"] = partial(out_of_range, text)
     for i, value in enumerate(gen.consts):
         namespace[f"K{i}"] = value
     code = compile(source, "<perfcore-formula>", "exec")

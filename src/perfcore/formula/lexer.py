@@ -8,14 +8,17 @@ A single forward scan, no regular expressions, no recursion. Spans are 0-based h
 from __future__ import annotations
 
 import datetime as _dt
-from decimal import Decimal
+from decimal import Context, Decimal
 
 from attrs import frozen
 
 from perfcore.formula.errors import FormulaError
 from perfcore.formula.limits import MAX_TOKENS
 
-__all__ = ["DURATION_UNITS", "KEYWORDS", "Token", "err", "tokenize"]
+__all__ = ["DURATION_UNITS", "EXACT", "KEYWORDS", "Token", "err", "tokenize"]
+
+#: Context for literal arithmetic (percent, duration units): wide enough to stay exact.
+EXACT = Context(prec=60)
 
 #: Duration suffixes and their length in seconds.
 DURATION_UNITS: dict[str, int] = {"w": 604800, "d": 86400, "h": 3600, "min": 60, "s": 1}
@@ -128,7 +131,7 @@ def _scan_number(text: str, i: int) -> tuple[Token, int]:
             j += 1
         unit = text[i:j]
         if unit in DURATION_UNITS:
-            return Token("dur", value * DURATION_UNITS[unit], start, j), j
+            return Token("dur", EXACT.multiply(value, DURATION_UNITS[unit]), start, j), j
         raise err(
             "bad_number",
             f"`{text[start:j]}` is not a number or a duration",

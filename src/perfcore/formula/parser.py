@@ -22,11 +22,12 @@ nodes.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from perfcore.formula.errors import FormulaError
 from perfcore.formula.ir import Node
-from perfcore.formula.lexer import Token, err, tokenize
+from perfcore.formula.lexer import EXACT, Token, err, tokenize
 from perfcore.formula.limits import MAX_DEPTH, MAX_NODES
 from perfcore.formula.types import FieldType
 
@@ -42,6 +43,14 @@ def parse(text: str) -> Node:
         FormulaError: syntax errors and the structural refusals (see ``ERROR_CODES``).
     """
     return _Parser(text, tokenize(text)).formula()
+
+
+def _negate(value: object) -> object:
+    """Exact negation of a number or duration literal (no context rounding)."""
+    if isinstance(value, Decimal):
+        return value.copy_negate()
+    assert isinstance(value, timedelta)
+    return -value
 
 
 class _Parser:
@@ -310,7 +319,9 @@ class _Parser:
                 return inner
             if inner.op == "lit" and inner.type in (FieldType.NUMBER, FieldType.DURATION):
                 # fold "-5" into one literal so lists and the canonical IR stay simple
-                return self.node("lit", (), tok.start, inner.span[1], -inner.value, inner.type)
+                return self.node(
+                    "lit", (), tok.start, inner.span[1], _negate(inner.value), inner.type
+                )
             return self.node("neg", (inner,), tok.start, inner.span[1])
         return self.postfix(self.primary())
 
@@ -338,10 +349,10 @@ class _Parser:
             return self.node("lit", (), tok.start, tok.end, tok.value, FieldType.NUMBER)
         if kind == "pct":
             assert isinstance(tok.value, Decimal)
-            return self.node("lit", (), tok.start, tok.end, tok.value.scaleb(-2), FieldType.NUMBER)
+            return self.node(
+                "lit", (), tok.start, tok.end, tok.value.scaleb(-2, EXACT), FieldType.NUMBER
+            )
         if kind == "dur":
-            from datetime import timedelta
-
             assert isinstance(tok.value, Decimal)
             micro = int(tok.value.scaleb(6))
             if micro > timedelta.max // timedelta(microseconds=1):
@@ -358,8 +369,6 @@ class _Parser:
         if kind == "str":
             return self.node("lit", (), tok.start, tok.end, tok.value, FieldType.TEXT)
         if kind == "date":
-            from datetime import datetime
-
             kt = FieldType.DATETIME if isinstance(tok.value, datetime) else FieldType.DATE
             return self.node("lit", (), tok.start, tok.end, tok.value, kt)
         if kind == "kw" and tok.value in ("true", "false", "True", "False"):

@@ -10,14 +10,28 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Context, Decimal
+from decimal import (
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+)
 
 from perfcore.formula.errors import FormulaError
 from perfcore.formula.types import FieldType
 
-__all__ = ["CONTEXT", "HELPERS", "converter"]
+__all__ = ["CONTEXT", "HELPERS", "converter", "out_of_range"]
 
-CONTEXT = Context(prec=34, Emax=999_999_999, Emin=-999_999_999, traps=[])
+CONTEXT = Context(
+    prec=34,
+    Emax=999_999_999,
+    Emin=-999_999_999,
+    traps=[InvalidOperation, Overflow, DivisionByZero],
+)
+#: timedelta's range in microseconds: anything larger has no value as a duration.
+_MAX_MICRO = _dt.timedelta.max // _dt.timedelta(microseconds=1)
 _MICRO = _dt.timedelta(microseconds=1)
 _DAY_MICRO = Decimal(86_400_000_000)
 _HOUR_MICRO = Decimal(3_600_000_000)
@@ -42,6 +56,16 @@ def _bad(name: str, kind: FieldType, value: object, formula: str, hint: str = ""
         f"field `{name}` must be {_TYPE_WORD[kind]}, got {type(value).__name__} {shown}",
         formula=formula,
         hint=hint,
+    )
+
+
+def out_of_range(formula: str) -> FormulaError:
+    """The error for arithmetic that leaves the representable range (beyond 10^999,999,999)."""
+    return FormulaError(
+        "bad_value",
+        "a number in the row is too large or too small to compute with",
+        formula=formula,
+        hint="numbers are limited to about 10^999999999",
     )
 
 
@@ -132,22 +156,21 @@ def _diff(a: _dt.date, b: _dt.date) -> _dt.timedelta | None:
         return None
 
 
-def _td_scale(d: _dt.timedelta, n: Decimal) -> _dt.timedelta | None:
-    micro = CONTEXT.multiply(Decimal(d // _MICRO), n).to_integral_value(context=CONTEXT)
-    try:
-        return _dt.timedelta(microseconds=int(micro))
-    except (OverflowError, ValueError):
+def _micro_to_td(micro: Decimal) -> _dt.timedelta | None:
+    # compare before int(): int() of a huge Decimal would build an enormous integer
+    if micro.copy_abs() > _MAX_MICRO:
         return None
+    return _dt.timedelta(microseconds=int(micro.to_integral_value(context=CONTEXT)))
+
+
+def _td_scale(d: _dt.timedelta, n: Decimal) -> _dt.timedelta | None:
+    return _micro_to_td(CONTEXT.multiply(Decimal(d // _MICRO), n))
 
 
 def _td_div(d: _dt.timedelta, n: Decimal) -> _dt.timedelta | None:
     if not n:
         return None
-    micro = CONTEXT.divide(Decimal(d // _MICRO), n).to_integral_value(context=CONTEXT)
-    try:
-        return _dt.timedelta(microseconds=int(micro))
-    except (OverflowError, ValueError):
-        return None
+    return _micro_to_td(CONTEXT.divide(Decimal(d // _MICRO), n))
 
 
 def _td_ratio(a: _dt.timedelta, b: _dt.timedelta) -> Decimal | None:
@@ -170,9 +193,11 @@ def _td_abs(a: _dt.timedelta) -> _dt.timedelta | None:
         return None
 
 
-def _round(x: Decimal, quantum: Decimal) -> Decimal | None:
-    out = x.quantize(quantum, ROUND_HALF_UP, CONTEXT)
-    return None if out.is_nan() else out
+def _round(x: Decimal, quantum: Decimal) -> Decimal:
+    try:
+        return x.quantize(quantum, ROUND_HALF_UP, CONTEXT)
+    except InvalidOperation:  # more than 34 digits before the point: already whole at that size
+        return x
 
 
 def _utc(x: _dt.date) -> _dt.date:

@@ -64,6 +64,14 @@ def _div(a: pl.Expr, b: pl.Expr) -> pl.Expr:
     return pl.when(b == 0).then(_null()).otherwise(a / b)
 
 
+_SWAP = {"eq": "eq", "ne": "ne", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
+
+
+def _constant(node: Node) -> bool:
+    """Whether the subtree reads no field."""
+    return node.op != "field" and all(_constant(a) for a in node.args)
+
+
 def _lower(node: Node) -> pl.Expr:
     op = node.op
     if op == "lit":
@@ -76,6 +84,10 @@ def _lower(node: Node) -> pl.Expr:
         return _arith(op, args, kinds)
     if op == "neg":
         return -args[0]
+    if op in _SWAP and _constant(node.args[0]) and not _constant(node.args[1]):
+        # polars (2.1) fails to broadcast `lit == when(...)` over an all-null column;
+        # `when(...) == lit` is the same comparison and works
+        return _lower(Node(_SWAP[op], (node.args[1], node.args[0]), None, node.type))
     if op == "eq":
         return args[0] == args[1]
     if op == "ne":

@@ -158,11 +158,14 @@ def _outcome(text: str) -> None:
     else:
         assert isinstance(compiled, CompiledFormula)
         compiled.evaluate(ROW)  # evaluation of a compiled formula never raises here
+        # the generated Python holds no quoted text at all: user values are constants
+        assert "'" not in compiled.source
+        assert '"' not in compiled.source
         assert compile(compiled.canonical, SCHEMA).ir == compiled.ir
     assert set(sys.modules) == before  # compiling imported nothing
 
 
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @FAST
@@ -212,3 +215,89 @@ def test_known_attacks_are_formula_errors(text: str) -> None:
 @given(st.one_of(any_text, token_soup, tight_soup, nested, st.text(min_size=1000, max_size=2100)))
 def test_fuzz_compile_long_running(text: str) -> None:
     _outcome(text)
+
+
+EVAL_FORMULAS = [
+    "a * a - a * a > 0",
+    "a / b",
+    "round(a, 12)",
+    "du * a",
+    "du / a",
+    "d + du",
+    "t - du",
+    "days_between(d, d)",
+    "hours(du)",
+    "year(t)",
+    "clamp(a, b, 合格数)",
+    "safe_div(a, b, 1)",
+    "a in [1, 2.5]",
+    "min(a, b, 合格数) + max(a, b)",
+    "abs(du) / 1s",
+    "-du",
+    "t + du > t",
+    "coalesce(a, b) * 85%",
+    "not ok or a > 0",
+]
+numbers = st.one_of(
+    st.none(),
+    st.integers(),
+    st.floats(),
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.sampled_from([Decimal("1e999999999"), Decimal("-1e-999999999"), Decimal("1e999999"), 0]),
+)
+anything = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=5),
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.sampled_from([Decimal("1e999999999"), Decimal("-1e-999999999"), Decimal("1e999999")]),
+    st.dates(),
+    st.datetimes(timezones=st.timezones()),
+    st.datetimes(),
+    st.timedeltas(),
+)
+
+
+@FAST
+@given(
+    st.sampled_from(EVAL_FORMULAS),
+    st.fixed_dictionaries(
+        {
+            "a": st.one_of(numbers, anything),
+            "b": st.one_of(numbers, anything),
+            "合格数": st.one_of(numbers, anything),
+            "ok": st.one_of(st.none(), st.booleans(), anything),
+            "d": st.one_of(st.none(), st.dates(), anything),
+            "t": st.one_of(st.none(), st.datetimes(timezones=st.timezones()), anything),
+            "du": st.one_of(st.none(), st.timedeltas(), anything),
+        }
+    ),
+)
+def test_evaluation_returns_a_value_or_a_formula_error(text: str, row: dict[str, object]) -> None:
+    compiled = compile(text, SCHEMA)
+    try:
+        compiled.evaluate(row)
+    except FormulaError as exc:
+        assert exc.code == "bad_value"  # noqa: PT017 - the only allowed failure
+
+
+@pytest.mark.slow
+@settings(max_examples=20000, deadline=2000, suppress_health_check=list(HealthCheck))
+@given(
+    st.sampled_from(EVAL_FORMULAS),
+    st.fixed_dictionaries(
+        {
+            "a": st.one_of(numbers, anything),
+            "b": st.one_of(numbers, anything),
+            "合格数": st.one_of(numbers, anything),
+            "ok": st.one_of(st.none(), st.booleans(), anything),
+            "d": st.one_of(st.none(), st.dates(), anything),
+            "t": st.one_of(st.none(), st.datetimes(timezones=st.timezones()), anything),
+            "du": st.one_of(st.none(), st.timedeltas(), anything),
+        }
+    ),
+)
+def test_fuzz_evaluate_long_running(text: str, row: dict[str, object]) -> None:
+    test_evaluation_returns_a_value_or_a_formula_error.hypothesis.inner_test(text, row)  # type: ignore[attr-defined]
