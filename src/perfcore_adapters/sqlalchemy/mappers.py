@@ -7,6 +7,7 @@ the record from a fetched row. Times go in as UTC without zone and come back as 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -16,6 +17,7 @@ from perfcore.ports.outbox import OutboxMessage, OutboxStatus
 from perfcore.ports.records import PeriodScoring, PlanVersion, QuarantinedRecord, SourceBookmark
 from perfcore.services.records import AcceptedEvidence
 from perfcore_adapters.sqlalchemy.codec import decode, encode
+from perfcore_adapters.sqlalchemy.jsonio import dumps
 
 __all__ = [
     "aware",
@@ -23,6 +25,7 @@ __all__ = [
     "evidence_from",
     "evidence_row",
     "fields_from",
+    "fields_json",
     "fields_row",
     "naive_utc",
     "outbox_from",
@@ -36,6 +39,7 @@ __all__ = [
 ]
 
 _UTC = dt.UTC
+_json_str = json.JSONEncoder(ensure_ascii=False).encode
 _SQL_DT = "%Y-%m-%d %H:%M:%S.%f"
 
 
@@ -76,7 +80,7 @@ def fields_row(values: Mapping[str, object]) -> tuple[dict[str, object], str | N
     types: list[str] = []
     for name, value in values.items():
         if isinstance(value, dt.datetime):
-            out[name] = naive_utc(value).strftime(_SQL_DT)
+            out[name] = naive_utc(value).isoformat(" ", "microseconds")
             types.append(f"{name}:dt")
         elif isinstance(value, dt.date):
             out[name] = value.isoformat()
@@ -87,6 +91,27 @@ def fields_row(values: Mapping[str, object]) -> tuple[dict[str, object], str | N
         else:
             out[name] = value
     return out, (",".join(types) if types else None)
+
+
+def fields_json(fields: Mapping[str, object]) -> str:
+    """The JSON text of :func:`fields_row`'s dict, written directly (the hot ingest path):
+    exact decimals, booleans, nulls and strings; anything else goes through :func:`dumps`."""
+    parts = []
+    for name, value in fields.items():
+        if value is None:
+            text = "null"
+        elif value is True:
+            text = "true"
+        elif value is False:
+            text = "false"
+        elif isinstance(value, Decimal) and value.is_finite():
+            text = str(value)
+        elif isinstance(value, str):
+            text = _json_str(value)
+        else:
+            text = dumps(value)
+        parts.append(f"{_json_str(name)}:{text}")
+    return "{" + ",".join(parts) + "}"
 
 
 def fields_from(data: Mapping[str, Any], types: str | None) -> dict[str, object]:

@@ -49,7 +49,6 @@ _SQLITE_INSERT = (
     f"VALUES ({', '.join('?' for _ in _EV_COLUMNS)}, 1) "
     "ON CONFLICT (idempotency_key) DO NOTHING"
 )
-_SQL_DT = "%Y-%m-%d %H:%M:%S.%f"
 
 
 def _sqlite_tuple(row: dict[str, Any]) -> tuple[object, ...]:
@@ -59,15 +58,15 @@ def _sqlite_tuple(row: dict[str, Any]) -> tuple[object, ...]:
         row["evidence_type"],
         row["subject_kind"],
         row["subject_id"],
-        row["occurred_at"].strftime(_SQL_DT),
+        row["occurred_at"].isoformat(" ", "microseconds"),
         row["period_day"],
         row["period_month"],
-        row["recorded_at"].strftime(_SQL_DT),
+        row["recorded_at"].isoformat(" ", "microseconds"),
         row["source"],
         row["external_id"],
         row["version"],
         row["supersedes"],
-        dumps(row["fields"]),
+        m.fields_json(row["fields"]),
         row["field_types"],
         None if doc is None else dumps(doc),
     )
