@@ -65,7 +65,7 @@ indicators:
   fpy_pct: {type: derived, expr: "fpy * 100", inputs: [fpy]}
   quality_index: {type: derived, expr: "fpy * 100 - defect_rate * 10", inputs: [fpy, defect_rate]}
   good_qtd: {type: cumulative, evidence: inspection, agg: sum, expr: good, grain_to_date: quarter}
-  inspected_3m: {type: cumulative, evidence: inspection, agg: sum, expr: inspected, window: 3 months}
+  insp_3m: {type: cumulative, evidence: inspection, agg: sum, expr: inspected, window: 3 months}
   downtime_minutes: {evidence: downtime, agg: sum, expr: minutes}
   stops: {evidence: downtime, agg: count}
   unplanned: {evidence: downtime, agg: sum, expr: minutes, filter: "not planned"}
@@ -90,12 +90,14 @@ sources:
 """
 
 
-def raw_rows(n: int, seed: int = 7) -> Iterator[tuple[str, dict[str, str]]]:
+def raw_rows(
+    n: int, seed: int = 7, subjects: int = SUBJECTS
+) -> Iterator[tuple[str, dict[str, str]]]:
     """``(source, raw text row)`` x ``n``: 80 % inspections, 20 % downtime events, uniform over
     subjects and the 92 days (times in UTC, as an MES export would give them)."""
     rng = random.Random(seed)
     for i in range(n):
-        badge = f"E{rng.randrange(SUBJECTS):05d}"
+        badge = f"E{rng.randrange(subjects):05d}"
         minute = rng.randrange(DAYS * 24 * 60)
         day, rest = divmod(minute, 24 * 60)
         month, dom = (1, day + 1) if day < 31 else (2, day - 30) if day < 59 else (3, day - 58)
@@ -181,7 +183,7 @@ CREATE INDEX ix2 ON evidence (evidence_type, period_month, subject_kind, subject
 """
 
 
-def baseline_tuples(n: int, seed: int = 7) -> list[tuple[object, ...]]:
+def baseline_tuples(n: int, seed: int = 7, subjects: int = SUBJECTS) -> list[tuple[object, ...]]:
     """The final column values of the same rows, built outside the timing."""
     import datetime as dt
     from zoneinfo import ZoneInfo
@@ -189,7 +191,7 @@ def baseline_tuples(n: int, seed: int = 7) -> list[tuple[object, ...]]:
     tz = ZoneInfo("Asia/Shanghai")
     out = []
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    for source, row in raw_rows(n, seed):
+    for source, row in raw_rows(n, seed, subjects):
         at = dt.datetime.fromisoformat(row["at"])
         day = at.astimezone(tz).date().isoformat()
         if source == "mes":
