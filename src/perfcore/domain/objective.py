@@ -144,6 +144,23 @@ def _soft_decimal(value: object) -> Decimal:
         return cast(Decimal, value)
 
 
+def _soft_weighting(value: object) -> Weighting:
+    """Converter: a Weighting when possible; otherwise the raw value, refused with its field path
+    by ``Objective.__attrs_post_init__``."""
+    try:
+        return Weighting(str(value))
+    except ValueError:
+        return cast(Weighting, value)
+
+
+def _soft_state(value: object) -> ObjectiveState:
+    """Converter: an ObjectiveState when possible; otherwise the raw value (refused later)."""
+    try:
+        return ObjectiveState(str(value))
+    except ValueError:
+        return cast(ObjectiveState, value)
+
+
 def _soft_optional_decimal(value: object) -> Decimal | None:
     return None if value is None else _soft_decimal(value)
 
@@ -177,7 +194,8 @@ class Objective:
 
     Raises (on construction):
         InvalidValue: a number that is not a finite decimal; ``baseline``/``current`` without
-            ``target``. Field paths read ``objectives[<id>].<field>``.
+            ``target``; an unknown ``weighting`` or ``state`` name. Field paths read
+            ``objectives[<id>].<field>``.
         InvalidWeight: a negative weight (``objectives[<id>].weight``).
         InvalidPeriod: ``due`` before ``start``.
     """
@@ -187,18 +205,20 @@ class Objective:
     owner: SubjectRef | None = None
     parent_id: str | None = None
     weight: Decimal = field(default=Decimal(1), converter=_soft_decimal)
-    weighting: Weighting = field(default=Weighting.EXPLICIT, converter=Weighting)
+    weighting: Weighting = field(default=Weighting.EXPLICIT, converter=_soft_weighting)
     baseline: Decimal | None = field(default=None, converter=_soft_optional_decimal)
     target: Decimal | None = field(default=None, converter=_soft_optional_decimal)
     current: Decimal | None = field(default=None, converter=_soft_optional_decimal)
     unit: str = ""
-    state: ObjectiveState = field(default=ObjectiveState.DRAFT, converter=ObjectiveState)
+    state: ObjectiveState = field(default=ObjectiveState.DRAFT, converter=_soft_state)
     start: dt.date | None = None
     due: dt.date | None = None
 
     def __attrs_post_init__(self) -> None:
         here = f"objectives[{self.id}]"
         as_weight(self.weight, field=f"{here}.weight")
+        parse_choice(Weighting, self.weighting, field=f"{here}.weighting", what="weighting")
+        parse_choice(ObjectiveState, self.state, field=f"{here}.state", what="objective state")
         for name in ("baseline", "target", "current"):
             raw = getattr(self, name)
             if raw is not None and not isinstance(raw, Decimal):

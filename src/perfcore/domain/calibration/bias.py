@@ -223,6 +223,7 @@ class BiasReport:
 
     @property
     def flags(self) -> tuple[BiasFlag, ...]:
+        """Every rater's flags in rater order (suppressed raters have none)."""
         return tuple(f for r in self.raters for f in r.flags)
 
 

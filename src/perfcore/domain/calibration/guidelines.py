@@ -165,10 +165,12 @@ class GuidelineCheck:
 
     @property
     def ok(self) -> bool:
+        """True when no bucket is below, above or unattainable."""
         return not self.violations
 
     @property
     def violations(self) -> tuple[BucketStatus, ...]:
+        """The buckets whose status is "below", "above" or "unattainable", in bucket order."""
         return tuple(b for b in self.buckets if b.status in ("below", "above", "unattainable"))
 
     def summary(self) -> str:

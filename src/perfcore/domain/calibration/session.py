@@ -28,6 +28,7 @@ from perfcore.domain.calibration.batch import RatingBatch
 from perfcore.domain.calibration.guidelines import DistributionGuideline, GuidelineCheck
 from perfcore.domain.calibration.ninebox import NineBoxGrid, NineBoxPlacement
 from perfcore.domain.calibration.scale import BucketMapping, RatingScale
+from perfcore.domain.choices import parse_choice
 from perfcore.domain.errors import InvalidTransition, InvalidValue, NotFound, PolicyDenied
 from perfcore.domain.values import Period, SubjectRef, as_decimal, ensure_aware
 
@@ -43,6 +44,10 @@ __all__ = [
 
 
 class SessionState(enum.StrEnum):
+    """Session life cycle (semantics.md "Calibration"): DRAFT → OPEN (pre-calibration, rater
+    edits frozen) → IN_SESSION → LOCKED → PUBLISHED, one step at a time; a move out of
+    order raises :class:`~perfcore.domain.errors.InvalidTransition` naming the allowed state."""
+
     DRAFT = "draft"
     OPEN = "open"
     IN_SESSION = "in_session"
@@ -64,6 +69,10 @@ class Element(enum.StrEnum):
 
     PERFORMANCE = "performance"
     POTENTIAL = "potential"
+
+
+def _element(value: Element | str) -> Element:
+    return parse_choice(Element, value, field="element", what="rating element")
 
 
 class LockPolicy(enum.StrEnum):
@@ -203,6 +212,7 @@ class CalibrationSession:
 
     @property
     def subjects(self) -> tuple[SubjectRef, ...]:
+        """Subjects in the session, in the order they were added."""
         return tuple(self._original)
 
     @property
@@ -212,6 +222,7 @@ class CalibrationSession:
 
     @property
     def transitions(self) -> tuple[Transition, ...]:
+        """Every state change made (from, to, actor, time), oldest first."""
         return tuple(self._transitions)
 
     def original(
@@ -222,7 +233,7 @@ class CalibrationSession:
         Raises:
             NotFound: unknown subject or no rating for ``element``.
         """
-        el = Element(element)
+        el = _element(element)
         ratings = self._ratings_of(subject)
         if el not in ratings:
             raise NotFound(
@@ -236,7 +247,7 @@ class CalibrationSession:
         self, subject: SubjectRef, element: Element | str = Element.PERFORMANCE
     ) -> Decimal:
         """The original rating with every adjustment for (subject, element) replayed in order."""
-        el = Element(element)
+        el = _element(element)
         value = self.original(subject, el)
         for event in self._adjustments:
             if event.subject == subject and event.element is el:
@@ -247,7 +258,7 @@ class CalibrationSession:
         self, element: Element | str = Element.PERFORMANCE
     ) -> dict[SubjectRef, Decimal]:
         """Calibrated rating of every subject that has ``element``."""
-        el = Element(element)
+        el = _element(element)
         current = {s: r[el] for s, r in self._original.items() if el in r}
         for event in self._adjustments:
             if event.element is el:
@@ -255,6 +266,7 @@ class CalibrationSession:
         return current
 
     def history(self, subject: SubjectRef) -> tuple[Adjustment, ...]:
+        """The adjustment events of ``subject`` (both elements), oldest first."""
         return tuple(e for e in self._adjustments if e.subject == subject)
 
     def bucket_counts(self) -> dict[str, int]:
@@ -297,7 +309,7 @@ class CalibrationSession:
         raters' habits are what normalisation corrects); ``calibrated=True`` for the current
         calibrated values. Subjects without a recorded rater or without ``element`` are left out.
         """
-        el = Element(element)
+        el = _element(element)
         values = self.calibrated_ratings(el) if calibrated else None
         subjects: list[SubjectRef] = []
         index: dict[str, int] = {}
@@ -451,7 +463,7 @@ class CalibrationSession:
         """
         self._require("adjust", SessionState.IN_SESSION)
         self._check_actor(actor, facilitator_only=False)
-        el = Element(element)
+        el = _element(element)
         if not isinstance(reason, str) or not reason.strip():
             raise InvalidValue(
                 "a reason code is required for every adjustment",
