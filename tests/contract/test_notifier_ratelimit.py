@@ -78,7 +78,7 @@ def test_no_window_ever_holds_more_sends_than_its_limit_and_the_wait_is_exact(
         # recent send leaves it
         expected = 0.0
         for limit in limits:
-            inside = [t for t in sent if now - t < limit.per_seconds]
+            inside = [t for t in sent if t + limit.per_seconds > now]  # window [t, t + per)
             if len(inside) >= limit.count:
                 expected = max(expected, inside[-limit.count] + limit.per_seconds - now)
         wait = limiter.acquire()
@@ -92,7 +92,7 @@ def test_no_window_ever_holds_more_sends_than_its_limit_and_the_wait_is_exact(
             sent.append(now)
     for limit in limits:
         for i, start in enumerate(sent):
-            inside = [t for t in sent[i:] if t - start < limit.per_seconds]
+            inside = [t for t in sent[i:] if t < start + limit.per_seconds]
             assert len(inside) <= limit.count
 
 

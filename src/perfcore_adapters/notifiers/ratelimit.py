@@ -99,8 +99,9 @@ class SlidingWindowLimiter:
         for limit in self.limits:
             if len(self._sent) >= limit.count:
                 oldest = self._sent[-limit.count]
-                if now - oldest < limit.per_seconds:
-                    wait = max(wait, oldest + limit.per_seconds - now)
+                frees_at = oldest + limit.per_seconds  # the window is [oldest, frees_at)
+                if frees_at > now:
+                    wait = max(wait, frees_at - now)
         return wait
 
     def acquire(self) -> float:
