@@ -336,14 +336,14 @@ class Ledger:
         else:
             value = _positive(amount, "amount")
         idem = f"{key.text}/clawback/{clawback_id}"
-        previous = self._by_idem.get(idem)
+        previous = self._repeat(
+            idem,
+            -value,
+            what=f"clawback {clawback_id}",
+            field="clawback_id",
+            valid="a new clawback id for a new take-back",
+        )
         if previous is not None:
-            if previous.amount != -value:
-                raise Conflict(
-                    f"clawback {clawback_id} already took {-previous.amount}; asked for {value}",
-                    field="clawback_id",
-                    valid="a new clawback id for a new take-back",
-                )
             return previous
         if line.reversed or line.granted <= 0:
             raise Conflict(
@@ -387,14 +387,14 @@ class Ledger:
         check_key_part("request_id", request_id)
         ensure_aware(at, field="at")
         idem = f"redeem|{account}|{request_id}"
-        previous = self._by_idem.get(idem)
+        previous = self._repeat(
+            idem,
+            -value,
+            what=f"redemption {request_id}",
+            field="request_id",
+            valid="a new request id for a new redemption",
+        )
         if previous is not None:
-            if previous.amount != -value:
-                raise Conflict(
-                    f"redemption {request_id} already took {-previous.amount}; asked for {value}",
-                    field="request_id",
-                    valid="a new request id for a new redemption",
-                )
             return previous
         available = self.balance(account)
         if value > available:
@@ -419,6 +419,23 @@ class Ledger:
                 f"no award for {key.text}", field="key", valid="the key of an existing award"
             )
         return line
+
+    def _repeat(
+        self, idem: str, amount: Decimal, *, what: str, field: str, valid: str
+    ) -> LedgerEntry | None:
+        """The entry already written under ``idem`` (an idempotent repeat), or None.
+
+        Raises:
+            Conflict: that entry has another amount than ``amount`` (``field``/``valid`` given).
+        """
+        previous = self._by_idem.get(idem)
+        if previous is not None and previous.amount != amount:
+            raise Conflict(
+                f"{what} already took {-previous.amount}; asked for {-amount}",
+                field=field,
+                valid=valid,
+            )
+        return previous
 
     def _write_linked(
         self,
