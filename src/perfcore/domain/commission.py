@@ -44,6 +44,7 @@ from attrs import field, frozen
 from perfcore.domain.accounts import non_negative, optional_non_negative
 from perfcore.domain.choices import parse_choice
 from perfcore.domain.errors import InvalidValue
+from perfcore.domain.objective import to_decimal
 from perfcore.domain.values import as_decimal, quantize
 
 __all__ = [
@@ -101,11 +102,6 @@ def _c_attainment_cap(value: object) -> Decimal | None:
 
 def _frac(d: Decimal) -> Fraction:
     return Fraction(d)
-
-
-def _to_decimal(f: Fraction) -> Decimal:
-    """Exact when the denominator allows, else 28 significant digits."""
-    return Decimal(f.numerator) / Decimal(f.denominator)
 
 
 def _round(f: Fraction, places: int) -> Decimal:
@@ -323,12 +319,12 @@ class CommissionPlan:
             capped = True
         return CommissionResult(
             amount=_round(total, self.places),
-            exact=_to_decimal(total),
-            attainment=_to_decimal(a),
-            effective_quota=_to_decimal(qe),
-            rate=_to_decimal(r),
+            exact=to_decimal(total),
+            attainment=to_decimal(a),
+            effective_quota=to_decimal(qe),
+            rate=to_decimal(r),
             lines=tuple(
-                CommissionLine(label, _to_decimal(base), _to_decimal(m), _to_decimal(amt))
+                CommissionLine(label, to_decimal(base), to_decimal(m), to_decimal(amt))
                 for label, base, m, amt in lines
             ),
             capped=capped,
@@ -407,7 +403,7 @@ def proration_factor(active_days: int, period_days: int) -> Decimal:
             field="active_days",
             valid=f"1..{period_days}",
         )
-    return _to_decimal(Fraction(active_days, period_days))
+    return to_decimal(Fraction(active_days, period_days))
 
 
 def prorata_clawback_fraction(months_active: object, term_months: object) -> Decimal:
@@ -426,7 +422,7 @@ def prorata_clawback_fraction(months_active: object, term_months: object) -> Dec
             field="months_active",
             valid=f"0..{term}",
         )
-    return _to_decimal(1 - Fraction(active) / Fraction(term))
+    return to_decimal(1 - Fraction(active) / Fraction(term))
 
 
 def prorata_clawback_amount(
