@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from perfcore_adapters.cli import _cmd_data, _cmd_setup, _cmd_sim, _cmd_views, _demo
+from perfcore_adapters.cli import _cmd_data, _cmd_report, _cmd_setup, _cmd_sim, _cmd_views, _demo
 
 __all__ = ["app"]
 
@@ -24,4 +24,5 @@ _cmd_setup.register(app)
 _cmd_data.register(app)
 _cmd_views.register(app)
 _cmd_sim.register(app)
+_cmd_report.register(app)
 _demo.register(app)
