@@ -147,7 +147,11 @@ class Account:
 
 
 def check_key_part(name: str, value: str) -> None:
-    """Refuse empty text or text containing the key separator ``|`` (field ``name``)."""
+    """Refuse empty text or text containing the key separator ``|``.
+
+    Raises:
+        InvalidValue: ``value`` is empty or contains ``|``; field ``name``.
+    """
     if not value or "|" in value:
         raise InvalidValue(
             f"{name} must be non-empty text without '|', got {value!r}",
@@ -163,6 +167,10 @@ class IdempotencyKey:
     ``stage`` is empty for ordinary once-per-period rules; staged schemes put the stage name there
     (and the proposal in ``period_key``-independent form, see :mod:`perfcore.domain.schemes`).
     ``text`` is the stable storage form ``rule|subject|period|stage``.
+
+    Raises (on construction):
+        InvalidValue: an empty ``rule_id``/``subject``/``period_key``, or any part containing
+            ``|`` (the part's own field name).
     """
 
     rule_id: str

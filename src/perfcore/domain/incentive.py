@@ -119,6 +119,10 @@ class Cadence:
 
     ``cooldown_periods = n`` blocks the ``n`` periods after an awarded one; ``cooldown_days = d``
     blocks periods starting within ``d`` days after the end of an awarded one.
+
+    Raises (on construction):
+        InvalidValue: ``per`` is not a calendar grain (day, week, month, quarter, year; field
+            ``per``); a cooldown that is not a whole number >= 0 (its own field).
     """
 
     per: PeriodKind = field(converter=_period_kind)

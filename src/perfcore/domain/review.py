@@ -96,6 +96,10 @@ class Review:
         feedback: peer feedback, one vote per reviewer.
         final: the score frozen at finalization (``None`` before).
         history: every recorded step, oldest first.
+
+    Raises (on construction):
+        InvalidValue: a naive ``created_at`` (``review.created_at``); neither or both of
+            ``cycle_id`` and ``trigger`` (``review.cycle_id``).
     """
 
     id: str

@@ -67,6 +67,10 @@ class ReviewTrigger:
         kind: alert, quality_exception or missed_milestone.
         ref: the triggering record's id (alert id, ticket number, milestone id).
         occurred_at: when the event happened (aware); the SLA clock starts here.
+
+    Raises (on construction):
+        InvalidValue: unknown ``kind`` (``trigger.kind``), empty ``ref`` (``trigger.ref``), a
+            naive ``occurred_at``.
     """
 
     kind: TriggerKind = field(converter=_trigger_kind)

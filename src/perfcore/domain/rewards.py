@@ -246,6 +246,10 @@ class TieredReward:
 
     Tiers must have strictly increasing ``at``; amounts may not be negative unless the reward is
     points (a deduction table).
+
+    Raises (on construction):
+        InvalidValue: no tiers (``tiers``); an ``at`` not above the previous one
+            (``tiers[i].at``); unknown ``kind``; money without a currency ``unit``.
     """
 
     measure: IndicatorRead = field(converter=_read)
@@ -316,7 +320,13 @@ class CommissionReward:
 
     ``credited`` (bookings) is read from an indicator; ``quota`` and ``target_variable`` are
     indicators or fixed numbers; give ``rate`` or ``target_variable``. ``ramp`` / ``proration``
-    name optional indicators whose value (0, 1] scales the quota (missing → 1).
+    name optional indicators whose value (0, 1] scales the quota (missing → 1). Amounts are in
+    ``currency``; the plan's semantics and sources are in :mod:`perfcore.domain.commission`.
+
+    Raises (on construction):
+        InvalidValue: neither or both of ``rate`` and ``target_variable`` (``rate``); a plan with
+            kickers or a payout cap in multiples of V but no ``target_variable``; a negative
+            ``rate``; a currency that is not an ISO 4217 code (field ``unit``).
     """
 
     plan: CommissionPlan

@@ -67,6 +67,13 @@ class BucketMapping:
     Attributes:
         mapping: rating value (Decimal) → bucket name.
         order: bucket names from lowest to highest.
+
+    The mapping is configuration, never inferred (anchors-domain.md §1.2: e.g.
+    ``{1, 2} → L, {3} → M, {4, 5} → H`` for a 9-box axis).
+
+    Raises (on construction):
+        InvalidValue: a mapped bucket missing from ``order``, repeated bucket names (field
+            ``order``), an empty bucket name or a non-numeric rating (``mapping[<rating>]``).
     """
 
     mapping: dict[Decimal, str] = field(converter=_mapping)
@@ -86,7 +93,12 @@ class BucketMapping:
 
     @classmethod
     def of(cls, buckets: Mapping[str, Iterable[object]]) -> BucketMapping:
-        """Build from ``{bucket: [ratings...]}`` given low → high (dict order is kept)."""
+        """Build from ``{bucket: [ratings...]}`` given low → high (dict order is kept).
+
+        Raises:
+            InvalidValue: a rating that is not a number or appears in two buckets
+                (``buckets.<name>``).
+        """
         mapping: dict[Any, str] = {}
         for name, ratings in buckets.items():
             for rating in ratings:
