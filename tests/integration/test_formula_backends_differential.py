@@ -11,6 +11,7 @@ polars_backend.py for the documented tolerance).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -231,3 +232,138 @@ def test_division_by_zero_is_null_in_every_back_end(database: tuple[sa.Engine, s
     assert _python(compiled, rows) == [None]
     assert _sql(compiled, rows, engine, table) == [None]
     assert _polars(compiled, rows) == [None]
+
+
+# --- dates, datetimes and durations -------------------------------------------------------
+
+CAL_SCHEMA = {"d": "date", "e": "date", "t": "datetime", "u": "datetime", "w": "duration"}
+CAL_FORMULAS = [
+    "d < e",
+    "d == @2025-03-01",
+    "t >= u",
+    "t - u <= 48h",
+    "w > 2h",
+    "u - t > w",
+    "weekday(d) >= 6",
+    "month(t) == 3",
+    "day(e) + year(d)",
+    "days_between(d, e)",
+    "days_between(t, u)",
+    "hours(u - t)",
+    "hours(w) * 2",
+    "w / 1h",
+    "u - t",
+    "e - d",
+    "w * 2",
+    "w + 30min",
+    "-w",
+    "abs(w)",
+    "min(w, 3h)",
+    "coalesce(w, 0s)",
+    "t > @2025-03-01T08:00+08:00",
+    "max(d, e)",
+    "clamp(w, 1h, 1d)",
+    "d in [@2025-03-01, @2025-03-02]",
+]
+UTC = dt.UTC
+CAL_ROWS = st.lists(
+    st.fixed_dictionaries(
+        {
+            "d": st.one_of(st.none(), st.dates(dt.date(2024, 12, 1), dt.date(2025, 4, 1))),
+            "e": st.one_of(st.none(), st.dates(dt.date(2024, 12, 1), dt.date(2025, 4, 1))),
+            "t": st.one_of(
+                st.none(),
+                st.datetimes(dt.datetime(2025, 2, 1), dt.datetime(2025, 4, 1)).map(
+                    lambda v: v.replace(microsecond=0, tzinfo=UTC)
+                ),
+            ),
+            "u": st.one_of(
+                st.none(),
+                st.datetimes(dt.datetime(2025, 2, 1), dt.datetime(2025, 4, 1)).map(
+                    lambda v: v.replace(microsecond=0, tzinfo=UTC)
+                ),
+            ),
+            "w": st.one_of(
+                st.none(), st.integers(-3 * 86400, 3 * 86400).map(lambda s: dt.timedelta(seconds=s))
+            ),
+        }
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
+@pytest.fixture(scope="module")
+def calendar_db() -> Iterator[tuple[sa.Engine, sa.Table]]:
+    engine = sa.create_engine("sqlite://")
+    metadata = sa.MetaData()
+    table = sa.Table(
+        "calendar",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("d", sa.Date),
+        sa.Column("e", sa.Date),
+        sa.Column("t", sa.DateTime),  # UTC, naive in SQLite
+        sa.Column("u", sa.DateTime),
+        sa.Column("w", sa.Numeric),  # seconds
+    )
+    metadata.create_all(engine)
+    yield engine, table
+    engine.dispose()
+
+
+def _seconds(value: Any) -> Any:
+    if isinstance(value, dt.timedelta):
+        return Decimal(value // dt.timedelta(microseconds=1)).scaleb(-6)
+    return value
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(st.sampled_from(CAL_FORMULAS), CAL_ROWS)
+def test_back_ends_agree_on_dates_datetimes_and_durations(
+    calendar_db: tuple[sa.Engine, sa.Table], text: str, rows: list[dict[str, Any]]
+) -> None:
+    engine, table = calendar_db
+    compiled = compile(text, CAL_SCHEMA)
+    kind = compiled.result_type
+    numeric = kind in (FieldType.NUMBER, FieldType.DURATION)
+    check = FieldType.NUMBER if numeric else kind
+    python = [_normal(_seconds(compiled.evaluate(r)), check) for r in rows]
+
+    stored = [
+        {
+            "id": i,
+            **r,
+            "t": r["t"] and r["t"].replace(tzinfo=None),
+            "u": r["u"] and r["u"].replace(tzinfo=None),
+            "w": None if r["w"] is None else _seconds(r["w"]),
+        }
+        for i, r in enumerate(rows)
+    ]
+    expr = to_sql(compiled, table.c)
+    with engine.begin() as conn:
+        conn.execute(table.delete())
+        conn.execute(table.insert(), stored)
+        query = sa.select(expr).select_from(table).order_by(table.c.id)
+        from_sql = [_normal(v[0], check) for v in conn.execute(query)]
+
+    frame = pl.DataFrame(
+        rows,
+        schema={
+            "d": pl.Date,
+            "e": pl.Date,
+            "t": pl.Datetime("us", "UTC"),
+            "u": pl.Datetime("us", "UTC"),
+            "w": pl.Duration("us"),
+        },
+    )
+    polars_out = frame.with_columns(to_polars(compiled))["value"].to_list()
+    from_polars = [_normal(_seconds(v), check) for v in polars_out]
+
+    for i, row in enumerate(rows):
+        assert _close(python[i], from_sql[i], check), (text, row, python[i], from_sql[i])
+        assert _close(python[i], from_polars[i], check), (text, row, python[i], from_polars[i])

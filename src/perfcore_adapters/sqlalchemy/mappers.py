@@ -35,6 +35,8 @@ __all__ = [
     "quarantine_from",
     "quarantine_row",
     "scoring_from",
+    "slot_kind",
+    "slot_value",
     "subject_from",
 ]
 
@@ -137,6 +139,29 @@ def fields_from(data: Mapping[str, Any], types: str | None) -> dict[str, object]
     return out
 
 
+def slot_kind(value: object) -> str | None:
+    """The slot kind of a field value (``number``, ``duration``, ``boolean``) or ``None``."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, Decimal | int):
+        return "number"
+    if isinstance(value, dt.timedelta):
+        return "duration"
+    return None
+
+
+def slot_value(value: object, kind: str) -> Decimal | int | None:
+    """The typed copy stored in an ``n<slot>`` column (``None`` when the kind differs)."""
+    if slot_kind(value) != kind:
+        return None
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, dt.timedelta):
+        return Decimal(value // dt.timedelta(microseconds=1)).scaleb(-6)
+    assert isinstance(value, Decimal | int)
+    return value
+
+
 def evidence_row(
     key: str,
     item: object,
@@ -144,9 +169,11 @@ def evidence_row(
     evidence_type: str,
     at: dt.datetime,
     tz: dt.tzinfo,
+    slots: Mapping[str, tuple[int, str]] | None = None,
 ) -> dict[str, object]:
     """Column values for one evidence item; ``AcceptedEvidence`` is stored in columns, anything
-    else as a document (its ``version``/``supersedes`` attributes are used when present)."""
+    else as a document (its ``version``/``supersedes`` attributes are used when present).
+    ``slots`` maps field → (slot, kind) for the typed ``n<slot>`` copies."""
     local = at.astimezone(tz)
     day = local.date().isoformat()
     row: dict[str, object] = {
@@ -170,6 +197,10 @@ def evidence_row(
             field_types=types,
             doc=None,
         )
+        for i in range(8):
+            row[f"n{i}"] = None
+        for name, (slot, kind) in (slots or {}).items():
+            row[f"n{slot}"] = slot_value(item.values.get(name), kind)
     else:
         row.update(
             recorded_at=naive_utc(at),
@@ -179,6 +210,8 @@ def evidence_row(
             field_types=None,
             doc=encode(item),
         )
+        for i in range(8):
+            row[f"n{i}"] = None
     return row
 
 

@@ -78,12 +78,21 @@ _PG_CASTS: dict[str, Any] = {
 _MAX_SUBJECT_FILTER = 500
 
 
-def field_columns(dialect: str, schema: Mapping[str, str]) -> dict[str, sa.ColumnElement[Any]]:
-    """Evidence field name → SQL expression reading it from ``evidence.fields`` on ``dialect``
-    (``json_extract`` on SQLite, ``->>`` plus a cast on PostgreSQL)."""
+def field_columns(
+    dialect: str,
+    schema: Mapping[str, str],
+    slots: Mapping[str, tuple[int, str]] | None = None,
+) -> dict[str, sa.ColumnElement[Any]]:
+    """Evidence field name → SQL expression reading it on ``dialect``: the typed ``n<slot>``
+    column when the field has a slot of its type (``slots``: field → (slot, kind)), else the
+    JSON document (``json_extract`` on SQLite, ``->>`` plus a cast on PostgreSQL)."""
     out: dict[str, sa.ColumnElement[Any]] = {}
     for name, kind in schema.items():
-        if dialect == "sqlite":
+        slot = (slots or {}).get(name)
+        if slot is not None and slot[1] == kind:
+            col = _E.c[f"n{slot[0]}"]
+            out[name] = (col != 0) if kind == "boolean" else col
+        elif dialect == "sqlite":
             out[name] = sa.func.json_extract(_E.c.fields, f"$.{name}", type_=_SQL_TYPES[kind])
         else:
             out[name] = sa.cast(_E.c.fields.op("->>")(sa.literal(name)), _PG_CASTS[kind])
@@ -115,9 +124,12 @@ class _Spec:
 
 
 class _Lowering:
-    def __init__(self, plan: Plan, dialect: str) -> None:
+    def __init__(
+        self, plan: Plan, dialect: str, slots: Mapping[str, Mapping[str, tuple[int, str]]]
+    ) -> None:
         self.plan = plan
         self.dialect = dialect
+        self.slots = slots
         self._cache: dict[tuple[str, str], sa.ColumnElement[Any]] = {}
 
     def expr(self, etype: str, text: str) -> sa.ColumnElement[Any]:
@@ -126,7 +138,8 @@ class _Lowering:
         if found is None:
             schema = self.plan.evidence_schema(etype)
             compiled = formula.compile(text, schema)
-            found = self._cache[key] = to_sql(compiled, field_columns(self.dialect, schema))
+            columns = field_columns(self.dialect, schema, self.slots.get(etype))
+            found = self._cache[key] = to_sql(compiled, columns)
         return found
 
     def spec(self, name: str, version: IndicatorVersion) -> _Spec:
@@ -207,7 +220,7 @@ class _Batch:
 
     def __init__(self) -> None:
         self.parts: dict[tuple[SubjectRef, str], dict[str, Sequence[object]]] = {}
-        self.medians: dict[tuple[SubjectRef, str], dict[str, list[object]]] = {}
+        self.rows: dict[tuple[SubjectRef, str], int] = {}
 
     def put(self, subject: SubjectRef, key: str, name: str, parts: Sequence[object]) -> None:
         self.parts.setdefault((subject, key), {})[name] = parts
@@ -246,7 +259,7 @@ def _run_simple(
         base = [_E.c.evidence_type == etype, _E.c.is_current.is_(True), period_clause]
         if where_subject is not None:
             base.append(where_subject)
-        _aggregate(conn, key_col, base, aggregated, batch)
+        _aggregate(conn, key_col, base, aggregated, batch, count_rows=True)
         for spec in medians:
             _fetch_values(conn, key_col, base, spec, batch)
 
@@ -257,11 +270,13 @@ def _aggregate(
     where: list[sa.ColumnElement[bool]],
     specs: Sequence[_Spec],
     batch: _Batch,
+    *,
+    count_rows: bool = False,
 ) -> None:
-    if not specs:
+    if not specs and not count_rows:
         return
     layout: list[tuple[str, int]] = []
-    cols: list[sa.ColumnElement[Any]] = []
+    cols: list[sa.ColumnElement[Any]] = [sa.func.count()] if count_rows else []
     for spec in specs:
         parts = _columns(spec)
         layout.append((spec.name, len(parts)))
@@ -275,6 +290,10 @@ def _aggregate(
     for row in conn.execute(stmt):
         subject = m.subject_from(row[0], row[1])
         i = 3
+        if count_rows:
+            pair = (subject, row[2])
+            batch.rows[pair] = batch.rows.get(pair, 0) + int(row[3])
+            i = 4
         for name, width in layout:
             batch.put(subject, row[2], name, row[i : i + width])
             i += width
@@ -370,8 +389,24 @@ def compute_values_sql(
             ``time_zone``); errors of the domain measure (cycles, bad references).
         FormulaError: an expression the SQL back end cannot evaluate.
     """
+    return _compute(conn, plan, periods, subjects)[0]
+
+
+def _compute(
+    conn: sa.Connection,
+    plan: Plan,
+    periods: Sequence[Period],
+    subjects: Sequence[SubjectRef] | None,
+) -> tuple[dict[SubjectPeriod, dict[str, IndicatorValue]], dict[SubjectPeriod, int]]:
+    """:func:`compute_values_sql` plus the evidence rows per pair (types with indicators)."""
     _check_zone(conn, plan)
-    lowering = _Lowering(plan, conn.dialect.name)
+    fs = t.field_slots
+    slots: dict[str, dict[str, tuple[int, str]]] = {}
+    for etype, fname, slot, kind in conn.execute(
+        sa.select(fs.c.evidence_type, fs.c.field, fs.c.slot, fs.c.kind)
+    ):
+        slots.setdefault(etype, {})[fname] = (int(slot), str(kind))
+    lowering = _Lowering(plan, conn.dialect.name, slots)
     where_subject = _subject_clause(subjects)
     batch = _Batch()
     by_signature: dict[tuple[tuple[str, int], ...], list[Period]] = {}
@@ -404,7 +439,7 @@ def compute_values_sql(
         for p in group:
             for etype, specs in cumulative.items():
                 _run_cumulative(conn, etype, specs, p, where_subject, batch)
-    return _assemble(plan, periods, versions_of, batch, subjects)
+    return _assemble(plan, periods, versions_of, batch, subjects), batch.rows
 
 
 def _assemble(
@@ -448,29 +483,6 @@ def _assemble(
     return out
 
 
-def _count_rows(
-    conn: sa.Connection, periods: Sequence[Period], where_subject: sa.ColumnElement[bool] | None
-) -> dict[SubjectPeriod, int]:
-    counts: dict[SubjectPeriod, int] = {}
-    for p in periods:
-        in_period: sa.ColumnElement[bool] = (
-            _E.c.period_month == p.key
-            if p.kind is PeriodKind.MONTH
-            else _E.c.period_day.between(p.start.isoformat(), p.end.isoformat())
-        )
-        where: list[sa.ColumnElement[bool]] = [_E.c.is_current.is_(True), in_period]
-        if where_subject is not None:
-            where.append(where_subject)
-        stmt = (
-            sa.select(_E.c.subject_kind, _E.c.subject_id, sa.func.count())
-            .where(*where)
-            .group_by(_E.c.subject_kind, _E.c.subject_id)
-        )
-        for kind, ident, n in conn.execute(stmt):
-            counts[(m.subject_from(kind, ident), p.key)] = int(n)
-    return counts
-
-
 def score_periods(
     uow: SqlAlchemyUnitOfWork,
     plan: Plan,
@@ -489,8 +501,7 @@ def score_periods(
     conn = uow.connection
     uow.evidence.flush()
     when = now or uow.now()
-    values = compute_values_sql(conn, plan, periods, subjects=subjects)
-    counts = _count_rows(conn, periods, _subject_clause(subjects))
+    values, counts = _compute(conn, plan, periods, subjects)
     latest = uow.plans.latest()
     version = latest.number if latest is not None else 0
     by_key = {p.key: p for p in periods}

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -43,6 +45,7 @@ _EV_COLUMNS = (
     "fields",
     "field_types",
     "doc",
+    *(f"n{i}" for i in range(8)),
 )
 _SQLITE_INSERT = (
     f"INSERT INTO evidence ({', '.join(_EV_COLUMNS)}, is_current) "
@@ -69,7 +72,12 @@ def _sqlite_tuple(row: dict[str, Any]) -> tuple[object, ...]:
         m.fields_json(row["fields"]),
         row["field_types"],
         None if doc is None else dumps(doc),
+        *(_sqlite_number(row[f"n{i}"]) for i in range(8)),
     )
+
+
+def _sqlite_number(value: object) -> object:
+    return str(value) if isinstance(value, Decimal) else value
 
 
 def subject_filter(table: sa.Table, subject: SubjectRef) -> sa.ColumnElement[bool]:
@@ -87,13 +95,46 @@ class SqlEvidenceRepository:
         self._uow = uow
         self._pending: dict[str, tuple[object, dict[str, Any]]] = {}
         self._absent: set[str] = set()
+        self._slots: dict[str, dict[str, tuple[int, str]]] = {}
         self.written_keys: list[tuple[str, str, str, str]] = []
 
     def reset(self) -> None:
         """Forget buffered rows (the unit of work rolled back or closed)."""
         self._pending.clear()
         self._absent.clear()
+        self._slots.clear()
         self.written_keys = []
+
+    def _load_slots(self, evidence_type: str) -> dict[str, tuple[int, str]]:
+        fs = t.field_slots
+        rows = self._uow.connection.execute(
+            sa.select(fs.c.field, fs.c.slot, fs.c.kind).where(fs.c.evidence_type == evidence_type)
+        )
+        found = {r.field: (int(r.slot), str(r.kind)) for r in rows}
+        self._slots[evidence_type] = found
+        return found
+
+    def slots(self, evidence_type: str, values: Mapping[str, object]) -> dict[str, tuple[int, str]]:
+        """Field → (slot, kind) for ``evidence_type``, assigning free slots to typed fields seen
+        for the first time (in this transaction; a concurrent assignment wins and is re-read)."""
+        known = self._slots.get(evidence_type)
+        if known is None:
+            known = self._load_slots(evidence_type)
+        for name, value in values.items():
+            if name in known or value is None:
+                continue
+            kind = m.slot_kind(value)
+            used = {slot for slot, _ in known.values()}
+            free = [i for i in range(t.NUMERIC_SLOTS) if i not in used]
+            if kind is None or not free:
+                continue
+            conn = self._uow.connection
+            stmt = insert_for(conn, t.field_slots).values(
+                evidence_type=evidence_type, field=name, slot=free[0], kind=kind
+            )
+            conn.execute(stmt.on_conflict_do_nothing())
+            known = self._load_slots(evidence_type)
+        return known
 
     def _exists(self, key: str) -> bool:
         conn = self._uow.connection
@@ -125,7 +166,11 @@ class SqlEvidenceRepository:
             raise Conflict(f"evidence {key!r} already recorded", field="idempotency_key")
         self._absent.discard(key)
         at = ensure_aware(at, field="at")
-        row = m.evidence_row(key, evidence, subject, evidence_type, at, self._uow.period_tz())
+        values = getattr(evidence, "values", None)
+        slots = self.slots(evidence_type, values) if isinstance(values, Mapping) else None
+        row = m.evidence_row(
+            key, evidence, subject, evidence_type, at, self._uow.period_tz(), slots
+        )
         self._pending[key] = (evidence, row)
         if len(self._pending) >= self.flush_at:
             self.flush()

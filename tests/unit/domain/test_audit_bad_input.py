@@ -13,8 +13,9 @@ from __future__ import annotations
 import pytest
 
 from perfcore.domain.calibration.session import CalibrationSession
-from perfcore.domain.errors import InvalidValue
+from perfcore.domain.errors import InvalidValue, InvalidWeight
 from perfcore.domain.objective import Objective, ObjectiveState, Weighting
+from perfcore.domain.review_scoring import CriteriaSet
 from perfcore.domain.values import SubjectRef
 
 
@@ -52,3 +53,15 @@ def test_unknown_rating_element_is_a_typed_error(ask: str) -> None:
         call()
     assert err.value.field == "element"
     assert err.value.valid == "performance, potential"
+
+
+def test_criteria_weight_errors_use_one_path_shape_for_every_problem() -> None:
+    """A non-numeric and a negative weight on the second row both name ``criteria[1].weight``
+    (the audit found ``criteria.B.weight`` for one and ``criteria[1].weight`` for the other)."""
+    with pytest.raises(InvalidValue) as err:
+        CriteriaSet.of({"A": 100, "B": "heavy"})
+    assert err.value.field == "criteria[1].weight"
+    with pytest.raises(InvalidWeight) as err2:
+        CriteriaSet.of({"A": 110, "B": -10})
+    assert err2.value.field == "criteria[1].weight"
+    assert err2.value.valid == ">= 0"

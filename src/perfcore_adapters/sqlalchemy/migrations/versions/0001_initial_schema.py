@@ -1,9 +1,9 @@
-"""Initial schema: evidence, quarantine, aggregates, scorecards, plans, ledger, bookmarks,
-outbox, audit events, settings.
+"""Initial schema: evidence (with typed field slots), field slots, quarantine, aggregates,
+scorecards, plans, period scorings, ledger, bookmarks, outbox, audit events, settings.
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 20:19:47.358964
+Create Date: 2026-11-29 20:31:57.160323
 """
 
 from __future__ import annotations
@@ -106,6 +106,14 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=True,
         ),
+        sa.Column("n0", sa.Numeric(), nullable=True),
+        sa.Column("n1", sa.Numeric(), nullable=True),
+        sa.Column("n2", sa.Numeric(), nullable=True),
+        sa.Column("n3", sa.Numeric(), nullable=True),
+        sa.Column("n4", sa.Numeric(), nullable=True),
+        sa.Column("n5", sa.Numeric(), nullable=True),
+        sa.Column("n6", sa.Numeric(), nullable=True),
+        sa.Column("n7", sa.Numeric(), nullable=True),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_evidence")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_evidence_idempotency_key")),
     )
@@ -121,6 +129,17 @@ def upgrade() -> None:
             unique=False,
         )
 
+    op.create_table(
+        "field_slots",
+        sa.Column("evidence_type", sa.String(length=100), nullable=False),
+        sa.Column("field", sa.String(length=100), nullable=False),
+        sa.Column("slot", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.PrimaryKeyConstraint("evidence_type", "field", name=op.f("pk_field_slots")),
+        sa.UniqueConstraint(
+            "evidence_type", "slot", name=op.f("uq_field_slots_evidence_type_slot")
+        ),
+    )
     op.create_table(
         "ledger",
         sa.Column(
@@ -275,6 +294,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_ledger_subject_kind_subject_id_seq"))
 
     op.drop_table("ledger")
+    op.drop_table("field_slots")
     with op.batch_alter_table("evidence", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_evidence_subject_kind_subject_id_occurred_at"))
         batch_op.drop_index(
