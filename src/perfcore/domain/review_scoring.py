@@ -227,12 +227,17 @@ class CriteriaSet:
 
     @classmethod
     def of(cls, weights: Mapping[str, object], *, require_total: object = 100) -> CriteriaSet:
-        """Build from ``{"Problem Solving": 70, "Excellence": 30}``."""
+        """Build from ``{"Problem Solving": 70, "Excellence": 30}`` (rows in dict order).
+
+        Raises:
+            InvalidValue: a weight that is not a number (``criteria[i].weight``).
+            InvalidWeight: as on construction (negative, all zero, wrong exact total).
+        """
         total = None if require_total is None else as_decimal(require_total, field="require_total")
         return cls(
             tuple(
-                Criterion(name, as_decimal(w, field=f"criteria.{name}.weight"))
-                for name, w in weights.items()
+                Criterion(name, as_decimal(w, field=f"criteria[{i}].weight"))
+                for i, (name, w) in enumerate(weights.items())
             ),
             total,
         )
