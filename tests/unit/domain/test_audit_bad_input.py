@@ -13,8 +13,9 @@ from __future__ import annotations
 import pytest
 
 from perfcore.domain.calibration.session import CalibrationSession
-from perfcore.domain.errors import InvalidValue, InvalidWeight
+from perfcore.domain.errors import CycleError, InvalidValue, InvalidWeight
 from perfcore.domain.objective import Objective, ObjectiveState, Weighting
+from perfcore.domain.objective_tree import ObjectiveTree
 from perfcore.domain.review_scoring import CriteriaSet
 from perfcore.domain.values import SubjectRef
 
@@ -65,3 +66,18 @@ def test_criteria_weight_errors_use_one_path_shape_for_every_problem() -> None:
         CriteriaSet.of({"A": 110, "B": -10})
     assert err2.value.field == "criteria[1].weight"
     assert err2.value.valid == ">= 0"
+
+
+def test_a_cycle_names_the_parent_field_the_loop_and_what_is_valid() -> None:
+    """Issue 2: "a cycle in an objective tree raises a typed error naming the field and the valid
+    range" — both when building and when moving."""
+    with pytest.raises(CycleError) as err:
+        ObjectiveTree.build([Objective("x", parent_id="y"), Objective("y", parent_id="x")])
+    assert err.value.field is not None
+    assert err.value.field.endswith("].parent_id")
+    assert err.value.valid == "a tree / acyclic graph"
+    tree = ObjectiveTree([Objective("a"), Objective("b", parent_id="a")])
+    with pytest.raises(CycleError) as err2:
+        tree.reparent("a", "b")
+    assert (err2.value.field, err2.value.path) == ("objectives[a].parent_id", ("a", "b", "a"))
+    assert err2.value.valid == "a tree / acyclic graph"
