@@ -177,14 +177,16 @@ CREATE TABLE evidence (
   subject_id VARCHAR(200) NOT NULL, occurred_at DATETIME NOT NULL, period_day VARCHAR(10) NOT NULL,
   period_month VARCHAR(7) NOT NULL, recorded_at DATETIME NOT NULL, source VARCHAR(200) NOT NULL,
   external_id VARCHAR(400) NOT NULL, version INTEGER NOT NULL, supersedes VARCHAR(400),
-  is_current BOOLEAN NOT NULL, fields JSON NOT NULL, field_types VARCHAR(400), doc JSON);
+  is_current BOOLEAN NOT NULL, fields JSON NOT NULL, field_types VARCHAR(400), doc JSON,
+  n0 NUMERIC, n1 NUMERIC, n2 NUMERIC, n3 NUMERIC, n4 NUMERIC, n5 NUMERIC, n6 NUMERIC, n7 NUMERIC);
 CREATE INDEX ix1 ON evidence (subject_kind, subject_id, occurred_at);
 CREATE INDEX ix2 ON evidence (evidence_type, period_month, subject_kind, subject_id);
 """
 
 
 def baseline_tuples(n: int, seed: int = 7, subjects: int = SUBJECTS) -> list[tuple[object, ...]]:
-    """The final column values of the same rows, built outside the timing."""
+    """The final column values of the same rows, built outside the timing (typed slots:
+    inspection inspected/good/defects/passed → n0..n3, downtime minutes/planned → n0, n1)."""
     import datetime as dt
     from zoneinfo import ZoneInfo
 
@@ -201,13 +203,17 @@ def baseline_tuples(n: int, seed: int = 7, subjects: int = SUBJECTS) -> list[tup
                 f'"defects":{row["defects"]},"passed":{row["passed"]}}}'
             )
             ext, etype = row["lot"], "inspection"
+            passed = 1 if row["passed"] == "true" else 0
+            slots = (row["inspected"], row["good"], row["defects"], passed, None, None, None, None)
         else:
             key = f"andon:downtime:{row['stop']}"
             fields = f'{{"minutes":{row["minutes"]},"planned":{row["planned"]}}}'
             ext, etype = row["stop"], "downtime"
+            planned = 1 if row["planned"] == "true" else 0
+            slots = (row["minutes"], planned, None, None, None, None, None, None)
         out.append(
             (key, etype, "person", row["badge"], at.strftime("%Y-%m-%d %H:%M:%S.%f"), day,
-             day[:7], now, source, ext, 1, None, 1, fields, None, None)
+             day[:7], now, source, ext, 1, None, 1, fields, None, None, *slots)
         )  # fmt: skip
     return out
 
@@ -221,8 +227,8 @@ def baseline_seconds(path: Path, tuples: list[tuple[object, ...]]) -> float:
     sql = (
         "INSERT INTO evidence (idempotency_key, evidence_type, subject_kind, subject_id, "
         "occurred_at, period_day, period_month, recorded_at, source, external_id, version, "
-        "supersedes, is_current, fields, field_types, doc) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+        "supersedes, is_current, fields, field_types, doc, n0, n1, n2, n3, n4, n5, n6, n7) "
+        f"VALUES ({','.join('?' * 24)})"
     )
     started = time.perf_counter()
     for i in range(0, len(tuples), CHUNK):
