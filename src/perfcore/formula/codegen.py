@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from functools import partial
+from functools import lru_cache, partial
+from types import CodeType
 from typing import Any
 
 from perfcore.formula.ir import Node
@@ -326,6 +327,13 @@ class _Gen:
         raise AssertionError(name)  # pragma: no cover
 
 
+@lru_cache(maxsize=512)
+def _code(source: str) -> CodeType:
+    """Byte-compile generated source; cached, since the source depends only on the formula's
+    shape (every value is a constant passed in the namespace)."""
+    return compile(source, "<perfcore-formula>", "exec")
+
+
 def generate(
     node: Node, schema: Mapping[str, FieldType], names: frozenset[str], text: str
 ) -> tuple[Callable[[Mapping[str, object]], Any], str]:
@@ -360,7 +368,7 @@ def generate(
     namespace["_out_of_range"] = partial(out_of_range, text)
     for i, value in enumerate(gen.consts):
         namespace[f"K{i}"] = value
-    code = compile(source, "<perfcore-formula>", "exec")
+    code = _code(source)
     exec(code, namespace)
     fn: Callable[[Mapping[str, object]], Any] = namespace["evaluate"]
     return fn, source
