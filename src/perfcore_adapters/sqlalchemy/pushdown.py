@@ -131,6 +131,8 @@ class _Lowering:
         self.dialect = dialect
         self.slots = slots
         self._cache: dict[tuple[str, str], sa.ColumnElement[Any]] = {}
+        self._specs: dict[tuple[str, int], _Spec] = {}
+        self._columns: dict[tuple[str, int], list[sa.ColumnElement[Any]]] = {}
 
     def expr(self, etype: str, text: str) -> sa.ColumnElement[Any]:
         key = (etype, text)
@@ -143,12 +145,46 @@ class _Lowering:
         return found
 
     def spec(self, name: str, version: IndicatorVersion) -> _Spec:
+        key = (name, version.number)
+        found = self._specs.get(key)
+        if found is None:
+            found = self._specs[key] = self._spec(name, version)
+        return found
+
+    def columns(self, spec: _Spec) -> list[sa.ColumnElement[Any]]:
+        key = (spec.name, spec.version.number)
+        found = self._columns.get(key)
+        if found is None:
+            found = self._columns[key] = _columns(spec)
+        return found
+
+    def _spec(self, name: str, version: IndicatorVersion) -> _Spec:
         d = version.definition
         assert isinstance(d, Simple | Cumulative)
         etype = version.evidence_type or ""
         cond = self.expr(etype, d.filter) if d.filter else None
         value = self.expr(etype, d.expr) if d.expr else None
         return _Spec(name, version, cond, value)
+
+
+_LOWERINGS: dict[tuple[object, ...], _Lowering] = {}
+
+
+def _lowering_for(
+    plan: Plan, dialect: str, slots: Mapping[str, Mapping[str, tuple[int, str]]]
+) -> _Lowering:
+    """A cached lowering per (plan text, dialect, slot layout): SQL pieces are built once."""
+    key = (
+        plan.content_hash,
+        dialect,
+        tuple(sorted((e, f, v) for e, fs in slots.items() for f, v in fs.items())),
+    )
+    found = _LOWERINGS.get(key)
+    if found is None:
+        if len(_LOWERINGS) > 16:
+            _LOWERINGS.clear()
+        found = _LOWERINGS[key] = _Lowering(plan, dialect, slots)
+    return found
 
 
 def _columns(spec: _Spec) -> list[sa.ColumnElement[Any]]:
@@ -244,6 +280,7 @@ def _run_simple(
     periods: Sequence[Period],
     where_subject: sa.ColumnElement[bool] | None,
     batch: _Batch,
+    lowering: _Lowering | None = None,
 ) -> None:
     scope = _period_scope(periods)
     groups: list[tuple[sa.ColumnElement[Any], sa.ColumnElement[bool]]] = []
@@ -259,7 +296,7 @@ def _run_simple(
         base = [_E.c.evidence_type == etype, _E.c.is_current.is_(True), period_clause]
         if where_subject is not None:
             base.append(where_subject)
-        _aggregate(conn, key_col, base, aggregated, batch, count_rows=True)
+        _aggregate(conn, key_col, base, aggregated, batch, count_rows=True, lowering=lowering)
         for spec in medians:
             _fetch_values(conn, key_col, base, spec, batch)
 
@@ -272,13 +309,14 @@ def _aggregate(
     batch: _Batch,
     *,
     count_rows: bool = False,
+    lowering: _Lowering | None = None,
 ) -> None:
     if not specs and not count_rows:
         return
     layout: list[tuple[str, int]] = []
     cols: list[sa.ColumnElement[Any]] = [sa.func.count()] if count_rows else []
     for spec in specs:
-        parts = _columns(spec)
+        parts = lowering.columns(spec) if lowering is not None else _columns(spec)
         layout.append((spec.name, len(parts)))
         cols.extend(parts)
     key = key_col.label("period_key")
@@ -327,6 +365,7 @@ def _run_cumulative(
     period: Period,
     where_subject: sa.ColumnElement[bool] | None,
     batch: _Batch,
+    lowering: _Lowering | None = None,
 ) -> None:
     by_first: dict[dt.date | None, list[_Spec]] = {}
     for spec in specs:
@@ -345,7 +384,7 @@ def _run_cumulative(
         if where_subject is not None:
             where.append(where_subject)
         plain = [s for s in group if s.version.definition.agg is not Agg.MEDIAN]  # type: ignore[union-attr]
-        _aggregate(conn, label, where, plain, batch)
+        _aggregate(conn, label, where, plain, batch, lowering=lowering)
         for spec in group:
             if spec not in plain:
                 _fetch_values(conn, label, where, spec, batch)
@@ -406,7 +445,7 @@ def _compute(
         sa.select(fs.c.evidence_type, fs.c.field, fs.c.slot, fs.c.kind)
     ):
         slots.setdefault(etype, {})[fname] = (int(slot), str(kind))
-    lowering = _Lowering(plan, conn.dialect.name, slots)
+    lowering = _lowering_for(plan, conn.dialect.name, slots)
     where_subject = _subject_clause(subjects)
     batch = _Batch()
     by_signature: dict[tuple[tuple[str, int], ...], list[Period]] = {}
@@ -435,10 +474,10 @@ def _compute(
             by_kind.setdefault(p.kind, []).append(p)
         for same_kind in by_kind.values():
             for etype, specs in simple.items():
-                _run_simple(conn, etype, specs, same_kind, where_subject, batch)
+                _run_simple(conn, etype, specs, same_kind, where_subject, batch, lowering)
         for p in group:
             for etype, specs in cumulative.items():
-                _run_cumulative(conn, etype, specs, p, where_subject, batch)
+                _run_cumulative(conn, etype, specs, p, where_subject, batch, lowering)
     return _assemble(plan, periods, versions_of, batch, subjects), batch.rows
 
 
@@ -546,22 +585,27 @@ def dirty_pairs(
     conn = uow.connection
     uow.evidence.flush()
     mark = int(uow.setting(_WATERMARK) or 0)
-    new = _E.alias("new")
-    top = conn.execute(sa.select(sa.func.max(_E.c.seq))).scalar() or 0
-    touched = sa.select(_E.c.subject_kind, _E.c.subject_id, _E.c.period_day).where(_E.c.seq > mark)
-    replaced = (
-        sa.select(_E.c.subject_kind, _E.c.subject_id, _E.c.period_day)
-        .join(new, new.c.supersedes == _E.c.idempotency_key)
-        .where(new.c.seq > mark)
-    )
+    new = sa.select(
+        _E.c.seq, _E.c.subject_kind, _E.c.subject_id, _E.c.period_day, _E.c.supersedes
+    ).where(_E.c.seq > mark)
     days: set[tuple[str, str, str]] = set()
-    for stmt in (touched.distinct(), replaced.distinct()):
-        days.update((k, i, d) for k, i, d in conn.execute(stmt))
+    replaced: list[str] = []
+    top = mark
+    for seq, kind, ident, day, supersedes in conn.execute(new):
+        top = max(top, int(seq))
+        days.add((kind, ident, day))
+        if supersedes:
+            replaced.append(supersedes)
+    for i in range(0, len(replaced), 500):
+        old = sa.select(_E.c.subject_kind, _E.c.subject_id, _E.c.period_day).where(
+            _E.c.idempotency_key.in_(replaced[i : i + 500])
+        )
+        days.update((k, i2, d) for k, i2, d in conn.execute(old))
     pairs: set[tuple[SubjectRef, Period]] = set()
     for kind, ident, day in days:
         period = Period.containing(plan.period_kind, dt.date.fromisoformat(day))
         pairs.add((m.subject_from(kind, ident), period))
-    return pairs, int(top)
+    return pairs, top
 
 
 def refresh_dirty(
