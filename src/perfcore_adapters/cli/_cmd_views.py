@@ -116,7 +116,9 @@ def dashboard_panel(
     """The dashboard as a rich renderable: team table with sparklines, latest alerts and the
     open reviews with their SLA countdown."""
     plan: Plan = bus.ctx.plan()
-    name = indicator or (plan.scorecard[0] if plan.scorecard else next(iter(plan.indicators)))
+    from perfcore_adapters.report._data import key_indicator
+
+    name = indicator or key_indicator(plan)
     if name not in plan.indicators:
         from perfcore.plan.problems import did_you_mean
 

@@ -79,14 +79,14 @@ class _RateColumn(ProgressColumn):
         rate = task.completed / elapsed if elapsed else 0.0
         rejected = int(task.fields.get("rejected", 0))
         style = "red" if rejected else "dim"
-        return Text.assemble((f"{rate:>9,.0f} rows/s  ", "cyan"), (f"rejected {rejected:,}", style))
+        return Text.assemble((f"{rate:>7,.0f} rows/s ", "cyan"), (f"{rejected:,} rejected", style))
 
 
 def make_progress(console: Console) -> Progress:
     """A rich progress display with rows done/total, rows/s and rejected counts."""
     return Progress(
-        TextColumn("[bold]{task.description:<16}"),
-        BarColumn(bar_width=28),
+        TextColumn("[bold]{task.description:<18}"),
+        BarColumn(bar_width=16),
         MofNCompleteColumn(),
         _RateColumn(),
         TimeElapsedColumn(),

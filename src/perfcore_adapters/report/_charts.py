@@ -75,7 +75,7 @@ def indicator_trend(data: ScenarioData, path: Path) -> Path:
         for label in ax.get_xticklabels():
             label.set_rotation(45)
             label.set_horizontalalignment("right")
-    unit = "% of target" if ratio else data.plan.indicators[data.key].current.unit
+    unit = "%" if ratio else data.plan.indicators[data.key].current.unit
     fig.supylabel(f"{data.key_title} ({unit})", fontsize=9)
     fig.supxlabel(f"{data.grain} starting", fontsize=9)
     handles = [axes.flat[0].plot([], [], color=colour[g], linewidth=1.6)[0] for g in groups] + [
@@ -215,7 +215,7 @@ def exception_heatmap(heat: HeatMap, title: str, path: Path) -> Path:
     if image is not None:
         bar = fig.colorbar(image, ax=list(axes), shrink=0.8, pad=0.01)
         bar.set_label("count", fontsize=8)
-    fig.suptitle(f"{title}: {heat.title}", x=0.01, ha="left")
+    fig.suptitle(f"{title}: {heat.title}", x=0.01, y=1.06, ha="left")
     return _save(fig, path)
 
 

@@ -23,7 +23,7 @@ from perfcore.services.measuring import compute_indicator_values, rows_by_type
 from perfcore.services.messagebus import MessageBus
 from perfcore.services.records import AcceptedEvidence, AlertRecord, ScorecardRecord
 
-__all__ = ["HeatMap", "NineBoxPoint", "ScenarioData", "collect"]
+__all__ = ["HeatMap", "NineBoxPoint", "ScenarioData", "collect", "key_indicator", "short"]
 
 
 @define
@@ -78,6 +78,15 @@ def short(subject: SubjectRef | str) -> str:
     """``person:TL-S08`` → ``TL-S08``."""
     text = str(subject)
     return text.split(":", 1)[1] if ":" in text else text
+
+
+def key_indicator(plan: Plan) -> str:
+    """The indicator the report charts: the first ratio on the scorecard (attainment, win
+    rate ...), else the first scorecard indicator, else the first indicator."""
+    for name in plan.scorecard:
+        if plan.indicators[name].current.unit == "ratio":
+            return name
+    return plan.scorecard[0] if plan.scorecard else next(iter(plan.indicators))
 
 
 def _threshold(plan: Plan, indicator: str) -> Decimal | None:
@@ -249,7 +258,7 @@ def collect(
     from perfcore_adapters.cli._calib import analyse_session, list_sessions
 
     plan: Plan = bus.ctx.plan()
-    key = plan.scorecard[0] if plan.scorecard else next(iter(plan.indicators))
+    key = key_indicator(plan)
     version = plan.indicators[key].current
     with bus.uow as uow:
         evidence: list[AcceptedEvidence] = list(uow.evidence.list())
