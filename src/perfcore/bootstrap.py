@@ -3,8 +3,9 @@
 Nothing is created at import time; everything is passed in, and whatever is not passed in is
 created *when* ``bootstrap()`` is called:
 
->>> from perfcore.bootstrap import bootstrap
+>>> from perfcore.bootstrap import bootstrap, embedded
 >>> bus = bootstrap()                      # in-memory storage, system clock, console notifier
+>>> bus = embedded("perfcore.db")          # the same with a SQLite file (created/migrated)
 
 - ``storage``: ``"memory"`` (default) or a database URL such as ``"sqlite:///perfcore.db"``;
   a URL imports :mod:`perfcore_adapters.sqlalchemy` lazily (only then) and asks it for a unit
@@ -38,7 +39,7 @@ from perfcore.services.commands import ApplyPlan
 from perfcore.services.context import Context
 from perfcore.services.messagebus import MessageBus
 
-__all__ = ["bootstrap", "default_notifier", "make_unit_of_work"]
+__all__ = ["bootstrap", "default_notifier", "embedded", "make_unit_of_work"]
 
 
 class _PrintNotifier:
@@ -135,3 +136,10 @@ def _plan_text(plan: str | Path) -> tuple[str, str]:
         path = Path(plan)
         return path.read_text(encoding="utf-8"), str(path)
     return plan, "plan.yaml"
+
+
+def embedded(db: str | Path = "perfcore.db", **kwargs: Any) -> MessageBus:
+    """The embedder's one-liner: :func:`bootstrap` over a SQLite file at ``db`` (created and
+    migrated on first use), the system clock and the console notifier; any other
+    :func:`bootstrap` argument may be given as a keyword."""
+    return bootstrap(storage=f"sqlite:///{Path(db)}", **kwargs)
