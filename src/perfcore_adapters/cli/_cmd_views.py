@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -74,6 +75,14 @@ def sparkline(values: list[Decimal | None], low: Decimal | None = None) -> str:
         bar = _BARS[index]
         out.append(f"[red]{bar}[/]" if low is not None and v < low else bar)
     return "".join(out)
+
+
+_LONG_NUMBER = re.compile(r"\d+\.\d{4,}")
+
+
+def short_numbers(text: str) -> str:
+    """Round long decimals in a sentence to 3 places (``0.67451851866`` → ``0.675``)."""
+    return _LONG_NUMBER.sub(lambda m: f"{Decimal(m.group(0)):.3f}", text)
 
 
 def _parse_now(now: str | None) -> dt.datetime | None:
@@ -175,7 +184,7 @@ def dashboard_panel(
             str(a.subject),
             a.rule,
             a.period_key,
-            a.reason,
+            short_numbers(a.reason),
         )
     return Group(team, alert_table, reviews_table(bus, now=now, limit=limit))
 
@@ -190,10 +199,13 @@ def reviews_table(
     """Open reviews, most urgent first, with SLA status and hours left (as of ``now``)."""
     rows = _inbox(bus, assignee, now)
     shown = rows if limit is None else rows[:limit]
+    plan: Plan = bus.ctx.plan()
     title = f"open reviews ({len(rows)})" + (f", most urgent {len(shown)}" if limit else "")
     table = Table(title=title, title_justify="left")
-    for col in ("review", "subject", "assignee", "trigger", "due", "SLA"):
-        table.add_column(col, justify="right" if col == "SLA" else "left")
+    table.add_column("review", no_wrap=True)
+    table.add_column("assignee")
+    table.add_column(f"due ({plan.spec.time_zone})", no_wrap=True)
+    table.add_column("SLA", justify="right", no_wrap=True)
     for r in shown:
         status = r["sla_status"]
         hours = r["hours_left"]
@@ -205,14 +217,13 @@ def reviews_table(
             text = f"[green]{Decimal(hours):.0f} h left[/]"
         else:
             text = status
-        table.add_row(
-            r["review_id"],
-            r["subject"],
-            r["assignee"] or "",
-            r["trigger"] or "",
-            (r["due_at"] or "")[:16].replace("T", " "),
-            text,
+        due = r["due_at"]
+        local = (
+            dt.datetime.fromisoformat(due).astimezone(plan.tz).strftime("%Y-%m-%d %H:%M")
+            if due
+            else ""
         )
+        table.add_row(r["review_id"], r["assignee"] or "", local, text)
     return table
 
 
