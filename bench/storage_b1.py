@@ -180,7 +180,8 @@ CREATE TABLE evidence (
   is_current BOOLEAN NOT NULL, fields JSON NOT NULL, field_types VARCHAR(400), doc JSON,
   n0 NUMERIC, n1 NUMERIC, n2 NUMERIC, n3 NUMERIC, n4 NUMERIC, n5 NUMERIC, n6 NUMERIC, n7 NUMERIC);
 CREATE INDEX ix1 ON evidence (subject_kind, subject_id, occurred_at);
-CREATE INDEX ix2 ON evidence (evidence_type, period_month, subject_kind, subject_id);
+CREATE INDEX ix2 ON evidence (evidence_type, period_month, subject_kind, subject_id, is_current,
+  period_day, n0, n1, n2, n3, n4, n5, n6, n7);
 """
 
 

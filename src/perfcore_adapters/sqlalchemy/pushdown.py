@@ -6,16 +6,18 @@ conditional aggregate column of a single ``SELECT … FROM evidence WHERE eviden
 period_month IN (…) GROUP BY subject, period_month`` (day periods group by ``period_day``; other
 period kinds filter a ``period_day`` range per period). ``expr``/``filter`` are lowered by the
 formula SQL back end (:func:`perfcore_adapters.sqlalchemy.formula_sql.to_sql`) over the JSON
-fields. Cumulative indicators take one query per evidence type and period (their window). Ratio
-and derived indicators are then computed in Python from the aggregated values by the domain's
-own :func:`perfcore.domain.measure.compute_values`, so their semantics (zero denominators,
-missing inputs) are the Python back end's.
+fields (or the typed ``n<slot>`` copies). Cumulative indicators take one query per evidence type
+and period (their window). Ratio and derived indicators are then computed in Python from the
+aggregated values in the domain's dependency order
+(:func:`perfcore.domain.indicator.dependency_order`), with the derived expressions compiled by the
+plan and the domain measure's rules for zero denominators and missing inputs (pinned against
+:func:`perfcore.domain.measure.compute_values` by the parity property test).
 
 The values equal the Python back end's (``perfcore.services.measuring``): exactly on PostgreSQL
 (``NUMERIC``) up to its division scale; on SQLite, which has no decimal type, to binary floating
 point precision (compare after rounding). What push-down does not give: ``evidence_ids`` (left
 empty; the per-subject explanation path lists them) and, for ratio/derived values, the count of
-*distinct* rows behind their inputs (the domain adds up the inputs' counts instead).
+*distinct* rows behind their inputs (the sum of the inputs' counts is given).
 
 Incremental refresh: :func:`refresh_dirty` recomputes only the (subject, period) pairs touched by
 evidence written after the ``scored_through_seq`` watermark — new rows and the rows a correction
@@ -25,7 +27,7 @@ superseded — and advances the watermark in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -34,10 +36,18 @@ from attrs import frozen
 
 import perfcore.formula as formula
 from perfcore.domain.errors import InvalidValue
-from perfcore.domain.indicator import Agg, Cumulative, IndicatorVersion, Simple
-from perfcore.domain.measure import IndicatorValue, aggregate, compute_values
+from perfcore.domain.indicator import (
+    Agg,
+    Cumulative,
+    Derived,
+    IndicatorVersion,
+    Ratio,
+    Simple,
+    dependency_order,
+)
+from perfcore.domain.measure import IndicatorValue, aggregate
 from perfcore.domain.scorecard import build_scorecard
-from perfcore.domain.values import Period, PeriodKind, SubjectRef
+from perfcore.domain.values import Period, PeriodKind, SubjectRef, as_decimal
 from perfcore.plan import Plan
 from perfcore.ports.records import PeriodScoring
 from perfcore.services.records import ScorecardRecord
@@ -495,6 +505,7 @@ def _assemble(
         wanted = {pair for pair in wanted if pair[0] in allowed}
         wanted |= {(s, p.key) for s in subjects for p in periods}
     derive = plan.compiler(None)
+    orders: dict[str, tuple[str, ...]] = {}
     out: dict[SubjectPeriod, dict[str, IndicatorValue]] = {}
     lowering_cache: dict[str, tuple[dict[str, _Spec], dict[str, IndicatorVersion]]] = {}
     for subject, key in sorted(wanted, key=lambda p: (p[1], str(p[0]))):
@@ -512,14 +523,58 @@ def _assemble(
             split = lowering_cache[key] = (rows_read, later)
         rows_read, later = split
         parts = batch.parts.get((subject, key), {})
-        known = {n: _value(spec, period, parts.get(n)) for n, spec in rows_read.items()}
-        values = dict(known)
+        values = {n: _value(spec, period, parts.get(n)) for n, spec in rows_read.items()}
         if later:
-            values.update(
-                compute_values(later, {}, period=period, tz=plan.tz, compile=derive, known=known)
-            )
+            order = orders.get(key)
+            if order is None:
+                order = orders[key] = dependency_order(later, known=rows_read)
+            for name in order:
+                values[name] = _combine(name, later[name], values, derive)
         out[(subject, key)] = {n: values[n] for n in versions}
     return out
+
+
+def _combine(
+    name: str,
+    version: IndicatorVersion,
+    values: Mapping[str, IndicatorValue],
+    derive: Callable[[str], Callable[..., Any]],
+) -> IndicatorValue:
+    """A ratio or derived value from already computed values, with the domain's semantics
+    (:mod:`perfcore.domain.measure`): a zero or missing denominator, a missing input or an
+    arithmetic error gives no value and a diagnostic, never an exception."""
+    d = version.definition
+    diagnostics: list[str] = []
+    value: Decimal | None = None
+    if isinstance(d, Ratio):
+        num, den = values[d.numerator], values[d.denominator]
+        inputs = [num, den]
+        if num.value is None:
+            diagnostics.append(f"numerator {d.numerator!r} has no value")
+        if den.value is None:
+            diagnostics.append(f"denominator {d.denominator!r} has no value")
+        elif den.value == 0:
+            diagnostics.append(
+                f"denominator {d.denominator!r} is 0: no value (not 0, not an error)"
+            )
+        if num.value is not None and den.value is not None and den.value != 0:
+            value = num.value / den.value
+    else:
+        assert isinstance(d, Derived)
+        inputs = [values[i] for i in d.inputs]
+        diagnostics = [f"input {p.name!r} has no value" for p in inputs if p.value is None]
+        if not diagnostics:
+            try:
+                raw = derive(d.expr)({p.name: p.value for p in inputs})
+            except ArithmeticError as exc:
+                diagnostics.append(f"{d.expr!r} has no value ({type(exc).__name__})")
+            else:
+                if raw is None:
+                    diagnostics.append(f"{d.expr!r} gave no value")
+                else:
+                    value = as_decimal(raw, field=f"indicators.{name}.expr")
+    count = sum(p.evidence_count for p in inputs)
+    return IndicatorValue(name, value, count, (), version.number, diagnostics)
 
 
 def score_periods(

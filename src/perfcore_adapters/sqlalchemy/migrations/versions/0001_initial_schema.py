@@ -2,8 +2,8 @@
 scorecards, plans, period scorings, ledger, bookmarks, outbox, audit events, settings.
 
 Revision ID: 0001
-Revises:
-Create Date: 2026-11-29 20:31:57.160323
+Revises: (none)
+Create Date: 2026-11-29 20:37:58.269472
 """
 
 from __future__ import annotations
@@ -119,13 +119,28 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("evidence", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_evidence_evidence_type_period_month_subject_kind_subject_id"),
-            ["evidence_type", "period_month", "subject_kind", "subject_id"],
+            batch_op.f("ix_evidence_subject_kind_subject_id_occurred_at"),
+            ["subject_kind", "subject_id", "occurred_at"],
             unique=False,
         )
         batch_op.create_index(
-            batch_op.f("ix_evidence_subject_kind_subject_id_occurred_at"),
-            ["subject_kind", "subject_id", "occurred_at"],
+            "ix_evidence_type_month_covering",
+            [
+                "evidence_type",
+                "period_month",
+                "subject_kind",
+                "subject_id",
+                "is_current",
+                "period_day",
+                "n0",
+                "n1",
+                "n2",
+                "n3",
+                "n4",
+                "n5",
+                "n6",
+                "n7",
+            ],
             unique=False,
         )
 
@@ -296,10 +311,8 @@ def downgrade() -> None:
     op.drop_table("ledger")
     op.drop_table("field_slots")
     with op.batch_alter_table("evidence", schema=None) as batch_op:
+        batch_op.drop_index("ix_evidence_type_month_covering")
         batch_op.drop_index(batch_op.f("ix_evidence_subject_kind_subject_id_occurred_at"))
-        batch_op.drop_index(
-            batch_op.f("ix_evidence_evidence_type_period_month_subject_kind_subject_id")
-        )
 
     op.drop_table("evidence")
     op.drop_table("bookmarks")
