@@ -33,7 +33,7 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
@@ -43,7 +43,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from perfcore.formula import CompiledFormula, FieldType, FormulaError, Node
 
-__all__ = ["to_sql"]
+__all__ = ["Columns", "to_sql"]
 
 N = FieldType.NUMBER
 T = FieldType.TEXT
@@ -60,6 +60,15 @@ _SQL_TYPES: dict[FieldType, Any] = {
     DT: sa.DateTime(),
     DU: sa.Numeric(),
 }
+
+
+class Columns(Protocol):
+    """What ``to_sql`` needs for columns: ``name in columns`` and ``columns[name]``. Both a
+    ``dict`` of column expressions and a table's ``table.c`` collection qualify."""
+
+    def __contains__(self, key: str, /) -> bool: ...
+
+    def __getitem__(self, key: str, /) -> ColumnElement[Any]: ...
 
 
 class _RealDiv(FunctionElement[Decimal]):
@@ -120,7 +129,9 @@ def _unsupported(what: str, compiled: CompiledFormula) -> FormulaError:
 
 
 class _Lower:
-    def __init__(self, compiled: CompiledFormula, columns: Mapping[str, ColumnElement[Any]]):
+    def __init__(
+        self, compiled: CompiledFormula, columns: Columns | Mapping[str, ColumnElement[Any]]
+    ):
         self.compiled = compiled
         self.columns = columns
 
@@ -258,7 +269,7 @@ class _Lower:
 
 
 def to_sql(
-    compiled: CompiledFormula, columns: Mapping[str, ColumnElement[Any]]
+    compiled: CompiledFormula, columns: Columns | Mapping[str, ColumnElement[Any]]
 ) -> ColumnElement[Any]:
     """Lower a compiled formula to one SQLAlchemy Core column expression.
 
