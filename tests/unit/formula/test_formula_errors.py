@@ -5,9 +5,11 @@ The spans are 1-based character columns with an inclusive end (docs/formula.md, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from perfcore.formula import ERROR_CODES, MAX_DEPTH, MAX_LENGTH, FormulaError, compile
+from perfcore.formula import ERROR_CODES, MAX_DEPTH, MAX_LENGTH, FormulaError, compile, from_ir
 
 SCHEMA = {
     "good_qty": "number",
@@ -482,3 +484,25 @@ def test_repr_names_code_and_span() -> None:
     assert repr(error_of("zzz")) == (
         "FormulaError(code='unknown_name', message='unknown field `zzz`', span=(1, 3))"
     )
+
+
+BY_TEXT = {case[1]: case[0] for case in CASES}
+PROVOKE: dict[str, Callable[[], object]] = {
+    "too_long": lambda: compile("1" * (MAX_LENGTH + 1), SCHEMA),
+    "too_deep": lambda: compile("-" * 100 + "1", SCHEMA),
+    "too_many_nodes": lambda: compile("+".join(["1"] * 401), SCHEMA),
+    "bad_schema": lambda: compile("1", {"x": "money"}),
+    "bad_value": lambda: compile("qty + 1", SCHEMA).evaluate({"qty": "7"}),
+    "ir_invalid": lambda: from_ir({"op": "pow"}, SCHEMA),
+}
+# unsupported_backend comes from the SQL adapter: tests/integration/test_formula_sql_lowering.py
+
+
+@pytest.mark.parametrize("code", sorted(set(ERROR_CODES) - {"unsupported_backend"}))
+def test_every_error_code_can_be_raised_and_renders(code: str) -> None:
+    text = BY_TEXT.get(code)
+    provoke = PROVOKE.get(code) or (lambda: compile(str(text), SCHEMA))
+    with pytest.raises(FormulaError) as info:
+        provoke()
+    assert info.value.code == code
+    assert str(info.value).startswith(f"{code}: {info.value.message}")
