@@ -157,6 +157,12 @@ def test_dashboard_reviews_and_incentives_show_the_loop(project: Path) -> None:
     code, out, _ = run("incentives")
     assert code == 0
     assert "incentive ledger" in out
+    # rule quality_month: fpy >= 0.95 pays 50 points; E2 401/417 = 0.962 yes, E1 465/493 no
+    code, out, _ = run("incentives", "--period", "2025-03", "--json")
+    assert code == 0
+    assert [(r["subject"], r["balance"]) for r in json.loads(out)] == [("person:E2", "50")]
+    code, out, _ = run("incentives", "--period", "2025-03", "--entries")
+    assert "0 new award(s) for 2025-03" in out  # evaluating again awards nothing twice
     code, _, err = run("dashboard", "--now", "yesterday")
     assert code == 1
     assert "not an ISO 8601 time" in err

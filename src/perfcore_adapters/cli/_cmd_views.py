@@ -342,6 +342,10 @@ def calibrate(
     all_suggestions: Annotated[
         bool, typer.Option("--all", help="Show every subject, not only those that would move.")
     ] = False,
+    period: Annotated[
+        str | None,
+        typer.Option(help="Open SESSION over this period's finalized reviews if it is new."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="As JSON.")] = False,
     db: DbOpt = DEFAULT_DB,
     plan: PlanOpt = None,
@@ -350,6 +354,21 @@ def calibrate(
 
     def run() -> None:
         runtime = open_runtime(db, plan)
+        if period is not None:
+            if session is None:
+                fail(
+                    "--period needs a SESSION id to open",
+                    "e.g. perfcore calibrate cal-2025-03 --period 2025-03",
+                )
+            from perfcore.domain.values import Period
+            from perfcore.services.commands import RunCalibration
+
+            key = Period.parse(period, field="--period").key
+            if not runtime.bus.handle(RunCalibration(session, key)):
+                fail(
+                    f"no finalized reviews in {key} to calibrate",
+                    "reviews are finalized by the reviewer (or by `perfcore demo`)",
+                )
         if session is None:
             sessions = list_sessions(runtime.bus)
             if not sessions:
@@ -384,6 +403,10 @@ def ledger_table(bus: MessageBus, subject: SubjectRef | None = None) -> Table:
 def incentives(
     subject: Annotated[str | None, typer.Option(help="One subject, e.g. person:E1.")] = None,
     entries: Annotated[bool, typer.Option("--entries", help="Every ledger line.")] = False,
+    period: Annotated[
+        str | None,
+        typer.Option(help="First evaluate the plan's incentive rules for this period (once)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="As JSON.")] = False,
     db: DbOpt = DEFAULT_DB,
     plan: PlanOpt = None,
@@ -394,6 +417,16 @@ def incentives(
         ref = SubjectRef.parse(subject, field="--subject") if subject else None
         runtime = open_runtime(db, plan)
         bus = runtime.bus
+        if period is not None:
+            from perfcore.domain.values import Period
+            from perfcore.services.commands import ComputeScorecards, EvaluateIncentives
+
+            ensure_data(runtime)
+            key = Period.parse(period, field="--period").key
+            bus.handle(ComputeScorecards((key,)))  # type: ignore[arg-type]
+            awarded = bus.handle(EvaluateIncentives(key)) or []
+            if not as_json:
+                console.print(f"{len(awarded)} new award(s) for {key}")
         if as_json:
             typer.echo(json.dumps(queries.ledger_balances(bus, ref), indent=2))
             return
