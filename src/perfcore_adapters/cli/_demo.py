@@ -76,13 +76,29 @@ class ScenarioRun:
 
 @define
 class DemoRun:
-    """Both scenarios, the report directory and the total wall time."""
+    """The demo's outcome: each scenario's summary text, the report directory, the simulated
+    "now" at the end of the garment replay, and the total wall time."""
 
     workdir: Path
-    garment: ScenarioRun
-    sales: ScenarioRun
+    texts: list[str]
     report_dir: Path | None
+    asof: str
     seconds: float
+
+
+class _QueueProgress:
+    """Progress calls from a worker process, sent to the parent through a queue."""
+
+    def __init__(self, queue: Any, key: str) -> None:
+        self.queue = queue
+        self.key = key
+
+    def add_task(self, title: str, *, total: int, rejected: int = 0) -> str:
+        self.queue.put(("add", self.key, title, total, rejected))
+        return self.key
+
+    def update(self, task: str, *, advance: int = 0, rejected: int = 0) -> None:
+        self.queue.put(("update", task, advance, rejected))
 
 
 def register(app: typer.Typer) -> None:
@@ -103,7 +119,7 @@ def _run_scenario(workdir: Path, scenario: Scenario, progress: Any) -> ScenarioR
     bus = bootstrap(uow=indexed_unit_of_work(), clock=clock, notifiers={"*": notifier})
     bus.handle(c.ApplyPlan(plan_path.read_text(encoding="utf-8"), scenario.plan_file))
     rows = sum(len(s.rows) for s in slices)
-    task = progress.add_task(scenario.title, total=rows, rejected=0)
+    task = progress.add_task(scenario.key, total=rows, rejected=0)
 
     def advance(n: int) -> None:
         done = log_ref[0].ingest if log_ref else {}
@@ -146,6 +162,7 @@ def _commissions(bus: MessageBus, periods: list[str]) -> dict[tuple[str, str], C
 
 
 def _write_db(run: ScenarioRun) -> None:
+    """Write the scenario's whole state into its SQLite file (replacing an older one)."""
     from perfcore.bootstrap import make_unit_of_work
     from perfcore_adapters.cli._snapshot import copy_state
 
@@ -155,30 +172,106 @@ def _write_db(run: ScenarioRun) -> None:
     run.copied = copy_state(run.bus.uow, target)
 
 
-def run_demo(workdir: Path, *, report: bool = True, write_db: bool = True) -> DemoRun:
-    """Run both scenarios in ``workdir`` and write the databases and the report."""
+def scenario_job(
+    workdir: str, key: str, width: int, color: bool, report: bool, queue: Any
+) -> dict[str, Any]:
+    """Run one scenario end to end (replay, database, summary text, report section); runs in a
+    worker process, so everything returned is plain data."""
+    from perfcore_adapters.cli._summary import scenario_text
+
+    scenario = GARMENT if key == GARMENT.key else SALES
+    root = Path(workdir)
+    run = _run_scenario(root, scenario, _QueueProgress(queue, key))
+    _write_db(run)
+    section = None
+    if report:
+        from perfcore_adapters.report import build_section
+
+        section = build_section(
+            run.bus, scenario.title, root / "report" / "charts", run.commissions or None
+        )
+    queue.put(("done", key, 0, 0))
+    return {
+        "key": key,
+        "text": scenario_text(run, width=width, color=color),
+        "section": section,
+        "asof": run.clock.now().isoformat(timespec="minutes"),
+    }
+
+
+class _LocalQueue:
+    """The queue used when both scenarios run in this process (``jobs=1``)."""
+
+    def __init__(self, progress: Any) -> None:
+        self.progress = progress
+        self.tasks: dict[str, Any] = {}
+
+    def put(self, message: tuple[Any, ...]) -> None:
+        _apply(self.progress, self.tasks, message)
+
+
+def _apply(progress: Any, tasks: dict[str, Any], message: tuple[Any, ...]) -> None:
+    kind = message[0]
+    if kind == "add":
+        _, key, title, total, rejected = message
+        tasks[key] = progress.add_task(title, total=total, rejected=rejected)
+    elif kind == "update":
+        _, key, advance, rejected = message
+        progress.update(tasks[key], advance=advance, rejected=rejected)
+
+
+def run_demo(workdir: Path, *, report: bool = True, jobs: int = 2) -> DemoRun:
+    """Run both scenarios in ``workdir`` (in ``jobs`` processes; the two scenarios are
+    independent), write their databases, and the report. Returns the summary texts."""
+    import multiprocessing
+    import queue as queue_mod
+    from concurrent.futures import ProcessPoolExecutor
+
     started = time.perf_counter()
     install_demo_files(workdir)
+    width, color = console.width, console.is_terminal
+    keys = [GARMENT.key, SALES.key]
+    results: dict[str, dict[str, Any]] = {}
     with make_progress(err_console) as progress:
-        garment = _run_scenario(workdir, GARMENT, progress)
-        sales = _run_scenario(workdir, SALES, progress)
-    if write_db:
-        with err_console.status("writing the SQLite databases"):
-            for run in (garment, sales):
-                _write_db(run)
+        if jobs <= 1:
+            local = _LocalQueue(progress)
+            for key in keys:
+                results[key] = scenario_job(str(workdir), key, width, color, report, local)
+        else:
+            ctx = multiprocessing.get_context("spawn")
+            with ctx.Manager() as manager, ProcessPoolExecutor(2, mp_context=ctx) as pool:
+                messages = manager.Queue()
+                futures = {
+                    key: pool.submit(
+                        scenario_job, str(workdir), key, width, color, report, messages
+                    )
+                    for key in keys
+                }
+                tasks: dict[str, Any] = {}
+                while not all(f.done() for f in futures.values()):
+                    try:
+                        _apply(progress, tasks, messages.get(timeout=0.2))
+                    except queue_mod.Empty:
+                        continue
+                while True:
+                    try:
+                        _apply(progress, tasks, messages.get_nowait())
+                    except queue_mod.Empty:
+                        break
+                results = {key: f.result() for key, f in futures.items()}
     report_dir: Path | None = None
     if report:
-        from perfcore_adapters.report import write_report
+        from perfcore_adapters.report import render_html
 
-        with err_console.status("drawing the report"):
-            report_dir = workdir / "report"
-            write_report(
-                report_dir,
-                [garment.bus, sales.bus],
-                titles=[GARMENT.title, SALES.title],
-                commissions={"Sales organisation": sales.commissions},
-            )
-    return DemoRun(workdir, garment, sales, report_dir, time.perf_counter() - started)
+        report_dir = workdir / "report"
+        render_html([results[k]["section"] for k in keys], report_dir)
+    return DemoRun(
+        workdir=workdir,
+        texts=[results[k]["text"] for k in keys],
+        report_dir=report_dir,
+        asof=results[GARMENT.key]["asof"],
+        seconds=time.perf_counter() - started,
+    )
 
 
 def demo(
@@ -186,6 +279,9 @@ def demo(
         Path, typer.Option("--workdir", "-w", help="Where to write plans, data, databases, report.")
     ] = Path("perfcore-demo"),
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip the charts.")] = False,
+    jobs: Annotated[
+        int, typer.Option(min=1, max=2, help="Processes (the two scenarios run side by side).")
+    ] = 2,
 ) -> None:
     """Run the closed loop on the bundled real data (garment factory + sales organisation)."""
 
@@ -196,7 +292,7 @@ def demo(
             "[bold]perfcore demo[/] — the closed loop on real public data "
             f"(work directory: [cyan]{workdir}[/])\n"
         )
-        result = run_demo(workdir, report=not no_report)
+        result = run_demo(workdir, report=not no_report, jobs=jobs)
         print_summary(result)
 
     guarded(run)

@@ -85,8 +85,8 @@ class _RateColumn(ProgressColumn):
 def make_progress(console: Console) -> Progress:
     """A rich progress display with rows done/total, rows/s and rejected counts."""
     return Progress(
-        TextColumn("[bold]{task.description:<18}"),
-        BarColumn(bar_width=16),
+        TextColumn("[bold]{task.description:<12}"),
+        BarColumn(bar_width=12),
         MofNCompleteColumn(),
         _RateColumn(),
         TimeElapsedColumn(),

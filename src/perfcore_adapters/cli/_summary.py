@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from decimal import Decimal
 from typing import Any
 
+from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from perfcore.services import queries
 from perfcore.services.records import AlertRecord
 from perfcore_adapters.cli._common import console
 from perfcore_adapters.cli._demo import QUOTA, RATE, DemoRun, ScenarioRun
+from perfcore_adapters.cli._scenarios import GARMENT, SALES
 
-__all__ = ["print_summary", "scenario_figures"]
+__all__ = ["print_summary", "scenario_figures", "scenario_text"]
 
 
 def _pct(value: Decimal | float | None) -> str:
@@ -170,21 +174,35 @@ def _overall_win_rate(run: ScenarioRun) -> str:
     return f"overall win rate {won:,.0f} / {closed:,.0f} = {_pct(rate)}"
 
 
+def scenario_text(run: ScenarioRun, *, width: int, color: bool) -> str:
+    """One scenario's part of the summary, rendered to text (ANSI colours when ``color``)."""
+    out = io.StringIO()
+    con = Console(
+        file=out,
+        width=width,
+        force_terminal=color,
+        color_system="standard" if color else None,
+        highlight=False,
+    )
+    if run.scenario is GARMENT:
+        con.rule("[bold]Garment factory[/] — UCI 597, 1,197 real team-days, Jan-Mar 2015")
+        con.print(_period_table(run, "attainment", "productivity attainment (actual / target)"))
+    else:
+        con.rule("[bold]Sales organisation[/] — Maven CRM, 8,800 opportunities, 2017")
+        con.print(_period_table(run, "win_rate", "agents' win rate (won / closed)"))
+        con.print(_overall_win_rate(run))
+    con.print(_loop_table(run))
+    con.print(_calibration_table(run))
+    con.print(_ledger_line(run))
+    if run.commissions:
+        con.print(_commission_table(run))
+    return out.getvalue()
+
+
 def print_summary(result: DemoRun) -> None:
-    """Print the demo summary."""
-    g, s = result.garment, result.sales
-    console.rule("[bold]Garment factory[/] — UCI 597, 1,197 real team-days, Jan-Mar 2015")
-    console.print(_period_table(g, "attainment", "productivity attainment (actual / target)"))
-    console.print(_loop_table(g))
-    console.print(_calibration_table(g))
-    console.print(_ledger_line(g))
-    console.rule("[bold]Sales organisation[/] — Maven CRM, 8,800 opportunities, 2017")
-    console.print(_period_table(s, "win_rate", "agents' win rate (won / closed)"))
-    console.print(_overall_win_rate(s))
-    console.print(_loop_table(s))
-    console.print(_calibration_table(s))
-    console.print(_ledger_line(s))
-    console.print(_commission_table(s))
+    """Print the demo summary: each scenario's part, then where things are."""
+    for text in result.texts:
+        console.print(Text.from_ansi(text), end="")
     console.rule()
     console.print(
         "[dim]Data are real (see data/*/PROVENANCE.md). Simulated, declared: when reviewers "
@@ -193,14 +211,11 @@ def print_summary(result: DemoRun) -> None:
         "one step low) — so that calibration has something to find.[/]"
     )
     wd = result.workdir
-    console.print(
-        f"databases: [cyan]{wd / g.scenario.db_file}[/], [cyan]{wd / s.scenario.db_file}[/]"
-    )
+    console.print(f"databases: [cyan]{wd / GARMENT.db_file}[/], [cyan]{wd / SALES.db_file}[/]")
     if result.report_dir is not None:
         console.print(f"report:    [cyan]{result.report_dir / 'index.html'}[/]")
-    asof = g.clock.now().isoformat(timespec="minutes")
     console.print(
-        f"explore:   cd {wd} && perfcore dashboard --plan garment.yaml --now {asof}\n"
+        f"explore:   cd {wd} && perfcore dashboard --plan garment.yaml --now {result.asof}\n"
         f"           perfcore calibrate cal-2015-02 --plan garment.yaml\n"
         f"           perfcore score --period 2017-Q3 --db sales.db --plan sales.yaml"
     )

@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-__all__ = ["write_report"]
+__all__ = ["build_section", "render_html", "write_report"]
 
 _CAPTIONS = {
     "trend": (
@@ -90,101 +90,96 @@ def _commission_rows(commissions: Mapping[Any, Any]) -> list[dict[str, str]]:
     return out
 
 
-def write_report(
-    out_dir: Path,
-    buses: Sequence[Any],
-    *,
-    titles: Sequence[str],
-    commissions: Mapping[str, Mapping[Any, Any]] | None = None,
-) -> Path:
-    """Write ``out_dir/index.html`` and ``out_dir/charts/*.png`` for each bus (one section per
-    scenario, titled by ``titles``). Returns the HTML path."""
-    import jinja2
-
+def build_section(
+    bus: Any,
+    title: str,
+    charts_dir: Path,
+    commissions: Mapping[Any, Any] | None = None,
+) -> dict[str, Any]:
+    """Draw one scenario's charts into ``charts_dir`` and return its section of the report
+    (plain data: picklable, ready for :func:`render_html`)."""
     from perfcore_adapters.report import _charts
     from perfcore_adapters.report._data import collect, short
 
-    charts_dir = out_dir / "charts"
     charts_dir.mkdir(parents=True, exist_ok=True)
-    sections = []
-    for bus, title in zip(buses, titles, strict=True):
-        data = collect(bus, title, (commissions or {}).get(title))
-        slug = "".join(ch if ch.isalnum() else "-" for ch in title.lower()).strip("-")
-        drawn: list[tuple[str, str, Path]] = []
+    data = collect(bus, title, commissions)
+    slug = "".join(ch if ch.isalnum() else "-" for ch in title.lower()).strip("-")
+    drawn: list[tuple[str, str, Path]] = [
+        (
+            "trend",
+            f"{data.key_title} per {data.grain}",
+            _charts.indicator_trend(data, charts_dir / f"{slug}-trend.png"),
+        ),
+        (
+            "distribution",
+            "Attainment distribution",
+            _charts.attainment_distribution(data, charts_dir / f"{slug}-attainment.png"),
+        ),
+    ]
+    if data.sessions:
         drawn.append(
             (
-                "trend",
-                f"{data.key_title} per {data.grain}",
-                _charts.indicator_trend(data, charts_dir / f"{slug}-trend.png"),
+                "calibration",
+                "Calibration: distribution vs guideline",
+                _charts.calibration_vs_guideline(data, charts_dir / f"{slug}-calibration.png"),
             )
         )
+    if data.ninebox:
+        drawn.append(
+            ("ninebox", "9-box grid", _charts.nine_box(data, charts_dir / f"{slug}-9box.png"))
+        )
+    if data.heat is not None:
         drawn.append(
             (
-                "distribution",
-                "Attainment distribution",
-                _charts.attainment_distribution(data, charts_dir / f"{slug}-attainment.png"),
+                "heatmap",
+                "Exception root causes",
+                _charts.exception_heatmap(data.heat, title, charts_dir / f"{slug}-heatmap.png"),
             )
         )
-        if data.sessions:
-            drawn.append(
-                (
-                    "calibration",
-                    "Calibration: distribution vs guideline",
-                    _charts.calibration_vs_guideline(data, charts_dir / f"{slug}-calibration.png"),
-                )
-            )
-        if data.ninebox:
-            drawn.append(
-                ("ninebox", "9-box grid", _charts.nine_box(data, charts_dir / f"{slug}-9box.png"))
-            )
-        if data.heat is not None:
-            drawn.append(
-                (
-                    "heatmap",
-                    "Exception root causes",
-                    _charts.exception_heatmap(data.heat, title, charts_dir / f"{slug}-heatmap.png"),
-                )
-            )
-        charts = [
-            {
-                "id": f"{slug}-{kind}",
-                "title": name,
-                "caption": _CAPTIONS[kind],
-                "file": f"charts/{path.name}",
-                "data": base64.b64encode(path.read_bytes()).decode("ascii"),
-            }
-            for kind, name, path in drawn
-        ]
-        flags = [
-            {"session": view.session.id, "sentence": flag.sentence}
-            for view in data.sessions
-            for _, flag in view.flags
-            if flag.kind in {"leniency", "severity"}
-        ]
-        ledger = sorted(data.ledger, key=lambda r: -Decimal(r["balance"]))[:10]
-        sections.append(
-            {
-                "title": title,
-                "anchor": slug,
-                "plan_name": data.plan.name,
-                "period_kind": data.plan.period_kind.value,
-                "tz": data.plan.spec.time_zone,
-                "key": data.key,
-                "key_title": data.key_title,
-                "target": data.target,
-                "evidence": f"{_count(bus):,}",
-                "alerts": len(data.alerts),
-                "periods": _period_rows(data),
-                "charts": charts,
-                "flags": flags,
-                "ledger": [dict(r, subject=short(r["subject"])) for r in ledger],
-                "commissions": _commission_rows(data.commissions) if data.commissions else [],
-                "commission_rule": (
-                    "8 % of bookings up to the quarterly quota of 100,000 USD, 1.5x on the slice "
-                    "from 100 % to 150 % of quota, 2x above (marginal accelerators)."
-                ),
-            }
-        )
+    charts = [
+        {
+            "id": f"{slug}-{kind}",
+            "title": name,
+            "caption": _CAPTIONS[kind],
+            "file": f"{charts_dir.name}/{path.name}",
+            "data": base64.b64encode(path.read_bytes()).decode("ascii"),
+        }
+        for kind, name, path in drawn
+    ]
+    flags = [
+        {"session": view.session.id, "sentence": flag.sentence}
+        for view in data.sessions
+        for _, flag in view.flags
+        if flag.kind in {"leniency", "severity"}
+    ]
+    ledger = sorted(data.ledger, key=lambda r: -Decimal(r["balance"]))[:10]
+    return {
+        "title": title,
+        "anchor": slug,
+        "plan_name": data.plan.name,
+        "period_kind": data.plan.period_kind.value,
+        "tz": data.plan.spec.time_zone,
+        "key": data.key,
+        "key_title": data.key_title,
+        "target": str(data.target) if data.target is not None else "",
+        "evidence": f"{_count(bus):,}",
+        "alerts": len(data.alerts),
+        "periods": _period_rows(data),
+        "charts": charts,
+        "flags": flags,
+        "ledger": [dict(r, subject=short(r["subject"])) for r in ledger],
+        "commissions": _commission_rows(data.commissions) if data.commissions else [],
+        "commission_rule": (
+            "8 % of bookings up to the quarterly quota of 100,000 USD, 1.5x on the slice "
+            "from 100 % to 150 % of quota, 2x above (marginal accelerators)."
+        ),
+    }
+
+
+def render_html(sections: Sequence[Mapping[str, Any]], out_dir: Path) -> Path:
+    """Write ``out_dir/index.html`` from sections built by :func:`build_section`."""
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).parent),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
@@ -195,9 +190,26 @@ def write_report(
         version=_version(),
         chart_dir="charts",
     )
+    out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / "index.html"
     target.write_text(html, encoding="utf-8")
     return target
+
+
+def write_report(
+    out_dir: Path,
+    buses: Sequence[Any],
+    *,
+    titles: Sequence[str],
+    commissions: Mapping[str, Mapping[Any, Any]] | None = None,
+) -> Path:
+    """Write ``out_dir/index.html`` and ``out_dir/charts/*.png`` for each bus (one section per
+    scenario, titled by ``titles``). Returns the HTML path."""
+    sections = [
+        build_section(bus, title, out_dir / "charts", (commissions or {}).get(title))
+        for bus, title in zip(buses, titles, strict=True)
+    ]
+    return render_html(sections, out_dir)
 
 
 def _count(bus: Any) -> int:
