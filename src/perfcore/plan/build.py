@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from perfcore.domain.calibration.guidelines import BucketRule, DistributionGuideline
+from perfcore.domain.calibration.normalise import Method
 from perfcore.domain.errors import DomainError
 from perfcore.domain.evidence import EvidenceType
 from perfcore.domain.incentive import Cadence, Condition, FixedReward, IncentiveRule
@@ -83,7 +84,7 @@ COMPONENTS = {
 REWARD_KINDS = ("leave_days", "money", "points", "training_seats")
 SUBJECT_KINDS = ("person", "team")
 ENFORCE = ("block", "warn")
-NORMALISATIONS = ("min_max", "mean_shift", "percentile", "ratio", "shrinkage", "zscore")
+NORMALISATIONS = tuple(sorted(m.value for m in Method))
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 

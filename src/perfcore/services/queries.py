@@ -12,6 +12,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from perfcore.domain.calibration import normalise
 from perfcore.domain.calibration.session import CalibrationSession
 from perfcore.domain.errors import NotFound
 from perfcore.domain.ledger import LedgerEntry
@@ -191,17 +192,51 @@ def review_inbox(
     return out
 
 
+def _suggestions(
+    session: CalibrationSession, method: str
+) -> dict[SubjectRef, tuple[str | None, str]]:
+    """Normalisation suggestion per subject (2 dp, or ``None`` with the reason it was skipped).
+    Suggestions are shown, never applied: the committee decides with ``AdjustRating``."""
+    batch, subjects, _raters = session.rating_batch()
+    if not subjects:
+        return {}
+    if method == normalise.Method.SHRINKAGE:
+        result = normalise.shrinkage(batch, scale=session.scale).suggestions
+    elif method == normalise.Method.PERCENTILE:
+        result = normalise.percentile_ranks(batch)
+    else:
+        fn = {
+            normalise.Method.ZSCORE: normalise.zscore,
+            normalise.Method.MEAN_SHIFT: normalise.mean_shift,
+            normalise.Method.RATIO: normalise.ratio,
+            normalise.Method.MIN_MAX: normalise.min_max,
+        }[normalise.Method(method)]
+        result = fn(batch, scale=session.scale)
+    out: dict[SubjectRef, tuple[str | None, str]] = {}
+    for i, subject in enumerate(subjects):
+        value = result.values[i]
+        why = result.skipped.get(batch.raters[i], "")
+        shown = None if value is None else format(Decimal(repr(value)).quantize(Decimal("0.01")))
+        out[subject] = (shown, why)
+    return out
+
+
 def calibration_grid(bus: MessageBus, session_id: str) -> Row:
-    """A session as a grid: each subject's original and calibrated rating and bucket, the head
-    count per bucket, and the live guideline check."""
+    """A session as a grid: each subject's original and calibrated rating and bucket, the
+    normalisation suggestion of the plan's method (shown, never applied), the head count per
+    bucket, and the live guideline check."""
+    plan: Plan = bus.ctx.plan()
     with bus.uow as uow:
         session: CalibrationSession | None = uow.calibrations.get(session_id)
     if session is None:
         raise NotFound(f"no calibration session {session_id!r}", field="session_id")
     calibrated = session.calibrated_ratings()
+    method = plan.spec.calibration.method
+    suggested = _suggestions(session, method)
     subjects = []
     for subject in sorted(session.subjects, key=str):
         rating = calibrated.get(subject)
+        suggestion, why = suggested.get(subject, (None, "no rater recorded"))
         subjects.append(
             {
                 "subject": str(subject),
@@ -213,12 +248,15 @@ def calibration_grid(bus: MessageBus, session_id: str) -> Row:
                     else None
                 ),
                 "adjustments": len(session.history(subject)),
+                "suggested": suggestion,
+                "suggestion_note": why,
             }
         )
     check = session.check_guideline()
     return {
         "session": session.id,
         "state": session.state.value,
+        "method": method,
         "subjects": subjects,
         "buckets": session.bucket_counts() if session.mapping is not None else {},
         "guideline_ok": None if check is None else check.ok,

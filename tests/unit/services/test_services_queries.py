@@ -90,8 +90,11 @@ def test_calibration_grid_and_ledger_balances(
             "calibrated": "5",
             "bucket": "high",
             "adjustments": 0,
+            "suggested": None,
+            "suggestion_note": "only 1 rating(s); at least 5 needed to normalise",
         }
     ]
+    assert grid["method"] == "zscore"
     assert grid["buckets"] == {"low": 0, "mid": 0, "high": 1}
     assert grid["state"] == "in_session"
     perfcore_bus.handle(c.EvaluateIncentives("2025-01"))
