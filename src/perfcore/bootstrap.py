@@ -14,7 +14,8 @@ created *when* ``bootstrap()`` is called:
 - ``clock``: any :class:`~perfcore.ports.clock.Clock` (default: the system clock, UTC).
 - ``notifiers``: channel name → :class:`~perfcore.ports.notifications.Notifier`; ``"*"`` is the
   default channel (default: ``{"*": console notifier}``).
-- ``identity``: an :class:`~perfcore.ports.identity.IdentityResolver` for ids not in the plan.
+- ``identity``: an :class:`~perfcore.ports.identity.IdentityResolver` for ids not in the plan
+  (default with ``plugins``: the plugins' ``perfcore_resolve_identity`` hook).
 - ``plugins``: a :class:`perfcore.plugins.manager.PluginHost` (sources/notifiers by kind).
 - ``sources``: plan source name → an :class:`~perfcore.ports.sources.EvidenceSource` instance.
 - ``plan``: optional plan text (or a path) applied right away.
@@ -29,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from perfcore.domain.errors import InvalidValue
+from perfcore.domain.values import SubjectRef
+from perfcore.plan import Plan
 from perfcore.ports.clock import Clock, SystemClock
 from perfcore.ports.identity import IdentityResolver
 from perfcore.ports.notifications import DeliveryResult, Message, Notifier
@@ -91,7 +94,18 @@ def make_unit_of_work(storage: str) -> AbstractUnitOfWork:
     )
 
 
-def _plan_loader(version: PlanVersion) -> Any:
+class _PluginIdentity:
+    """The ``IdentityResolver`` port over the plugins' ``perfcore_resolve_identity`` hook."""
+
+    def __init__(self, plugins: Any) -> None:
+        self._plugins = plugins
+
+    def resolve(self, system: str, external_id: str) -> SubjectRef | None:
+        found = self._plugins.resolve_identity(system, external_id)
+        return found if isinstance(found, SubjectRef) else None
+
+
+def _plan_loader(version: PlanVersion) -> Plan:
     from perfcore.plan import loads
 
     return loads(version.source, version.name)
@@ -119,7 +133,9 @@ def bootstrap(
         uow=uow if uow is not None else make_unit_of_work(storage),
         clock=clock if clock is not None else SystemClock(),
         notifiers=dict(notifiers) if notifiers is not None else {"*": default_notifier()},
-        identity=identity,
+        identity=identity
+        if identity is not None or not hasattr(plugins, "resolve_identity")
+        else _PluginIdentity(plugins),
         sources=dict(sources or {}),
         plugins=plugins,
         plan_loader=_plan_loader,

@@ -15,6 +15,7 @@ from typing import Any
 from attrs import define, field
 
 from perfcore.domain.errors import NotFound
+from perfcore.plan import Plan
 from perfcore.ports.clock import Clock
 from perfcore.ports.identity import IdentityResolver
 from perfcore.ports.notifications import Notifier
@@ -45,11 +46,11 @@ class Context:
     identity: IdentityResolver | None = None
     sources: dict[str, EvidenceSource] = field(factory=dict)
     plugins: Any = None
-    plan_loader: Callable[[PlanVersion], Any] | None = None
+    plan_loader: Callable[[PlanVersion], Plan] | None = None
     retry_events: Callable[[], int] | None = None
-    _plans: dict[str, Any] = field(factory=dict)
+    _plans: dict[str, Plan] = field(factory=dict)
 
-    def plan_for(self, version: PlanVersion) -> Any:
+    def plan_for(self, version: PlanVersion) -> Plan:
         """The compiled plan of a stored version (cached by content hash)."""
         cached = self._plans.get(version.content_hash)
         if cached is None:
@@ -59,11 +60,11 @@ class Context:
             self._plans[version.content_hash] = cached
         return cached
 
-    def remember_plan(self, version: PlanVersion, plan: Any) -> None:
+    def remember_plan(self, version: PlanVersion, plan: Plan) -> None:
         """Cache an already loaded plan for ``version``."""
         self._plans[version.content_hash] = plan
 
-    def plan(self) -> Any:
+    def plan(self) -> Plan:
         """The compiled current (latest) plan; ``NotFound`` before any plan was applied."""
         with self.uow:
             version = self.uow.plans.latest()

@@ -86,3 +86,29 @@ def test_the_opt_in_pytest_plugin_provides_a_working_bus(tmp_path: Path) -> None
         cwd=tmp_path,
     )
     assert "1 passed" in out.stdout, out.stdout + out.stderr
+
+
+def test_identities_unknown_to_the_plan_are_asked_of_the_plugins() -> None:
+    import datetime as dt
+
+    from perfcore.domain.values import SubjectRef
+    from perfcore.plugins import hookimpl
+    from perfcore.plugins.manager import PluginHost
+
+    class Hris:
+        @hookimpl
+        def perfcore_resolve_identity(self, system: str, external_id: str) -> SubjectRef | None:
+            return SubjectRef.person("E1") if (system, external_id) == ("hris", "100017") else None
+
+    host = PluginHost()
+    host.register(Hris(), "hris-directory")
+    bus = bootstrap(plugins=host, plan=PLAN)
+    at = dt.datetime(2025, 3, 3, 1, tzinfo=dt.UTC)
+    values = {"inspected": 10, "good": 9}
+    known = c.RecordEvidence("inspection", values, at, system="hris", external_subject="100017")
+    unknown = c.RecordEvidence("inspection", values, at, system="hris", external_subject="999")
+    assert bus.handle(known) is True
+    assert bus.handle(unknown) is False
+    with bus.uow as uow:
+        [rejected] = uow.evidence.quarantined()
+    assert rejected.reason == "unresolved identity hris:999"
