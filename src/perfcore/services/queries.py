@@ -14,7 +14,7 @@ from typing import Any
 
 from perfcore.domain.calibration import normalise
 from perfcore.domain.calibration.session import CalibrationSession
-from perfcore.domain.errors import NotFound
+from perfcore.domain.errors import NotFound, PolicyDenied
 from perfcore.domain.ledger import LedgerEntry
 from perfcore.domain.review import Review
 from perfcore.domain.values import (
@@ -23,6 +23,15 @@ from perfcore.domain.values import (
     Period,
     SubjectRef,
     quantize,
+)
+from perfcore.domain.visibility import (
+    Action,
+    Decision,
+    Target,
+    TargetKind,
+    Viewer,
+    VisibilityContext,
+    decide,
 )
 from perfcore.plan import Plan
 from perfcore.services.handlers.incentives import load_ledger
@@ -81,8 +90,32 @@ def _card(record: ScorecardRecord) -> Row:
     }
 
 
-def scorecard(bus: MessageBus, subject: SubjectRef, period_key: str) -> Row:
-    """One stored scorecard; ``NotFound`` when it was never computed."""
+def _visible(
+    bus: MessageBus, viewer: Viewer | None, subject: SubjectRef, released_at: dt.datetime | None
+) -> Decision | None:
+    if viewer is None:
+        return None
+    plan: Plan = bus.ctx.plan()
+    target = Target(TargetKind.RESULT, subject, released_at=released_at)
+    return decide(viewer, Action.VIEW, target, VisibilityContext(plan.org, bus.ctx.clock.now()))
+
+
+def scorecard(
+    bus: MessageBus,
+    subject: SubjectRef,
+    period_key: str,
+    *,
+    viewer: Viewer | None = None,
+    released_at: dt.datetime | None = None,
+) -> Row:
+    """One stored scorecard; ``NotFound`` when it was never computed.
+
+    With ``viewer`` the visibility policy (:func:`perfcore.domain.visibility.decide`) is applied
+    first: the person scored sees it once ``released_at`` has passed, managers on the reporting
+    line and HR in scope always; anyone else gets ``PolicyDenied`` with the reason."""
+    decision = _visible(bus, viewer, subject, released_at)
+    if decision is not None and not decision.allowed:
+        raise PolicyDenied(decision.reason, field="visibility")
     with bus.uow as uow:
         record: ScorecardRecord | None = uow.scorecards.get(subject, period_key)
     if record is None:
@@ -90,13 +123,24 @@ def scorecard(bus: MessageBus, subject: SubjectRef, period_key: str) -> Row:
     return _card(record)
 
 
-def scorecards(bus: MessageBus, period_key: str) -> list[Row]:
-    """Every stored scorecard of a period, ranked by total (highest first, no total last)."""
+def scorecards(
+    bus: MessageBus,
+    period_key: str,
+    *,
+    viewer: Viewer | None = None,
+    released_at: dt.datetime | None = None,
+) -> list[Row]:
+    """Every stored scorecard of a period (those ``viewer`` may see, when given), ranked by
+    total (highest first, no total last)."""
     with bus.uow as uow:
         records: list[tuple[SubjectRef, str, ScorecardRecord]] = uow.scorecards.list(
             period_key=period_key
         )
-    rows = [_card(r) for _, _, r in records]
+    rows = []
+    for subject, _key, record in records:
+        decision = _visible(bus, viewer, subject, released_at)
+        if decision is None or decision.allowed:
+            rows.append(_card(record))
     rows.sort(key=lambda r: (r["total"] is None, -Decimal(r["total"] or 0), r["subject"]))
     return rows
 

@@ -101,3 +101,28 @@ def test_calibration_grid_and_ledger_balances(
     assert queries.ledger_balances(perfcore_bus) == [
         {"subject": "person:E1", "kind": "points", "unit": "points", "balance": "50", "entries": 1}
     ]
+
+
+def test_scorecards_follow_the_visibility_policy(
+    perfcore_bus: MessageBus, fake_clock: FakeClock
+) -> None:
+    from perfcore.domain.errors import PolicyDenied
+    from perfcore.domain.visibility import Viewer
+
+    record(perfcore_bus, E1, fake_clock.now(), 100, 95)
+    record(perfcore_bus, P1, fake_clock.now(), 100, 90)
+    released = fake_clock.now() + dt.timedelta(days=1)
+    # the manager (M1) sees both before release; the employee sees nobody's before release
+    manager = queries.scorecards(perfcore_bus, "2025-01", viewer=Viewer("M1"))
+    assert [r["subject"] for r in manager] == ["person:E1", "person:P1"]
+    assert (
+        queries.scorecards(perfcore_bus, "2025-01", viewer=Viewer("E1"), released_at=released) == []
+    )
+    with pytest.raises(PolicyDenied):
+        queries.scorecard(perfcore_bus, E1, "2025-01", viewer=Viewer("E1"), released_at=released)
+    fake_clock.advance(days=2)
+    # after release the employee sees their own, never a colleague's
+    own = queries.scorecards(perfcore_bus, "2025-01", viewer=Viewer("E1"), released_at=released)
+    assert [r["subject"] for r in own] == ["person:E1"]
+    with pytest.raises(PolicyDenied):
+        queries.scorecard(perfcore_bus, P1, "2025-01", viewer=Viewer("E1"), released_at=released)
