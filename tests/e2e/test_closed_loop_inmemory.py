@@ -141,3 +141,25 @@ def test_a_changed_plan_becomes_a_new_version_and_the_scoring_version_is_recorde
     with uow:
         assert [(s.period_key, s.plan_version) for s in uow.plans.scorings()] == [("2025-03", 2)]
         assert [v.number for v in uow.plans.list()] == [1, 2]
+
+
+def test_late_evidence_is_scored_by_the_plan_version_that_scored_the_period(
+    world: tuple[MessageBus, FakeClock, InMemoryUnitOfWork, RecordingNotifier],
+) -> None:
+    bus, _clock, uow, _n = world
+    bus.handle(c.ApplyPlan(PLAN, "loop_plan.yaml"))
+    bus.handle(c.RecordEvidence("inspection", {"inspected": 10, "good": 9}, START, subject=E1))
+    bus.handle(c.ApplyPlan(PLAN.replace("target: 0.95", "target: 0.9"), "loop_plan.yaml"))
+    # late evidence for March: still version 1 (target 0.95); fpy (9 + 9) / (10 + 10) = 0.9
+    bus.handle(
+        c.RecordEvidence(
+            "inspection", {"inspected": 10, "good": 9}, START + dt.timedelta(days=1), subject=E1
+        )
+    )
+    with uow:
+        card = uow.scorecards.get(E1, "2025-03")
+    assert card.plan_version == 1
+    assert card.total == Decimal("0.9") / Decimal("0.95")
+    # an explicit recompute applies the current version (target 0.9): 0.9 / 0.9 = 1
+    [again] = bus.handle(c.ComputeScorecards(("2025-03",)))
+    assert (again.plan_version, again.total) == (2, Decimal(1))

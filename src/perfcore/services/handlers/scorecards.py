@@ -1,9 +1,13 @@
-"""ComputeScorecards and the incremental refresh on EvidenceRecorded.
+"""ComputeScorecards and the incremental refresh when evidence arrives.
 
 A scorecard is computed for one (subject, period) from that subject's evidence; the record keeps
-every indicator value and the plan version used (``uow.plans.record_scoring``), so a plan
-changed mid-period leaves earlier periods explained by the version that scored them. Periods are
-refreshed only when evidence touching them arrives (``EvidenceRecorded.period_keys``).
+every indicator value and the plan version used (``uow.plans.record_scoring``).
+
+Plan versions and history: late evidence for a period that was already scored re-scores it with
+**the plan version that scored it** (the rules a person was measured by do not change behind
+their back); a period scored for the first time uses the current version; an explicit
+``ComputeScorecards`` re-scores with the current version and records that. Only the
+(subject, period) pairs touched by new evidence are refreshed (``ScorecardsStale``).
 """
 
 from __future__ import annotations
@@ -21,16 +25,34 @@ from perfcore.services.records import AcceptedEvidence, ScorecardRecord
 __all__ = ["compute_scorecards", "refresh_on_evidence", "score_into"]
 
 
+def _plan_that_scored(
+    uow: AbstractUnitOfWork, ctx: Context, subject: SubjectRef, period_key: str
+) -> tuple[Plan, int] | None:
+    for scoring in uow.plans.scorings(period_key=period_key):
+        if scoring.subject == subject:
+            version = uow.plans.get(scoring.plan_version)
+            if version is not None:
+                return ctx.plan_for(version), version.number
+    return None
+
+
 def score_into(
-    uow: AbstractUnitOfWork, ctx: Context, plan: Plan, subject: SubjectRef, period: Period
+    uow: AbstractUnitOfWork,
+    ctx: Context,
+    plan: Plan,
+    subject: SubjectRef,
+    period: Period,
+    version: int | None = None,
 ) -> ScorecardRecord:
-    """Compute and store one scorecard inside an open unit of work; emits ScorecardComputed
-    when the result changed (so repeating a computation raises nothing new)."""
+    """Compute and store one scorecard inside an open unit of work with ``plan`` (version
+    ``version``, default the latest); emits ScorecardComputed when the result changed (so
+    repeating a computation raises nothing new)."""
     _, end = period.bounds(plan.tz)
     evidence: list[AcceptedEvidence] = uow.evidence.list(subject=subject, end=end)
     values, card, count = score_subject(plan, subject, period, evidence)
-    latest = uow.plans.latest()
-    version = latest.number if latest is not None else 0
+    if version is None:
+        latest = uow.plans.latest()
+        version = latest.number if latest is not None else 0
     now = ctx.clock.now()
     record = ScorecardRecord(subject, period.key, version, now, values, card, count)
     previous: ScorecardRecord | None = uow.scorecards.get(subject, period.key)
@@ -70,8 +92,13 @@ def compute_scorecards(cmd: ComputeScorecards, ctx: Context) -> list[ScorecardRe
 def refresh_on_evidence(event: ScorecardsStale, ctx: Context) -> None:
     """Event handler: refresh the scorecards of the (subject, period) pairs new evidence
     touched — and only those."""
-    plan: Plan = ctx.plan()
+    current: Plan = ctx.plan()
     with ctx.uow as uow:
         for subject, key in event.pairs:
-            score_into(uow, ctx, plan, subject, Period.parse(key))
+            found = _plan_that_scored(uow, ctx, subject, key)
+            if found is None:
+                score_into(uow, ctx, current, subject, Period.parse(key))
+            else:
+                plan, number = found
+                score_into(uow, ctx, plan, subject, Period.parse(key), number)
         uow.commit()
