@@ -202,19 +202,19 @@ def reviews_table(
     plan: Plan = bus.ctx.plan()
     title = f"open reviews ({len(rows)})" + (f", most urgent {len(shown)}" if limit else "")
     table = Table(title=title, title_justify="left")
-    table.add_column("review", no_wrap=True)
-    table.add_column("assignee")
+    table.add_column("review", overflow="fold", ratio=1)
+    table.add_column("assignee", no_wrap=True)
     table.add_column(f"due ({plan.spec.time_zone})", no_wrap=True)
     table.add_column("SLA", justify="right", no_wrap=True)
     for r in shown:
         status = r["sla_status"]
         hours = r["hours_left"]
         if status == "overdue":
-            text = f"[bold red]overdue {abs(Decimal(hours)):.0f} h[/]"
+            text = f"[bold red]overdue {_span(abs(Decimal(hours)))}[/]"
         elif status == "due_soon":
-            text = f"[yellow]{Decimal(hours):.0f} h left[/]"
+            text = f"[yellow]{_span(Decimal(hours))} left[/]"
         elif status == "on_time":
-            text = f"[green]{Decimal(hours):.0f} h left[/]"
+            text = f"[green]{_span(Decimal(hours))} left[/]"
         else:
             text = status
         due = r["due_at"]
@@ -225,6 +225,11 @@ def reviews_table(
         )
         table.add_row(r["review_id"], r["assignee"] or "", local, text)
     return table
+
+
+def _span(hours: Decimal) -> str:
+    """``5 h`` up to three days, then ``4 d``."""
+    return f"{hours:.0f} h" if hours < 72 else f"{hours / 24:,.0f} d"
 
 
 def _inbox(bus: MessageBus, assignee: str | None, now: dt.datetime | None) -> list[dict[str, Any]]:
