@@ -13,6 +13,7 @@ from rich.text import Text
 
 from perfcore.services import queries
 from perfcore.services.records import AlertRecord
+from perfcore_adapters.cli._cmd_views import short_numbers
 from perfcore_adapters.cli._common import console
 from perfcore_adapters.cli._demo import QUOTA, RATE, DemoRun, ScenarioRun
 from perfcore_adapters.cli._scenarios import GARMENT, SALES
@@ -192,6 +193,15 @@ def scenario_text(run: ScenarioRun, *, width: int, color: bool) -> str:
         con.print(_period_table(run, "win_rate", "agents' win rate (won / closed)"))
         con.print(_overall_win_rate(run))
     con.print(_loop_table(run))
+    escalations = [m for m in run.notifier.sent if m.subject.startswith("Escalation")]
+    sample = next((m for m in escalations if "level 2" in m.body), None) or next(
+        iter(escalations), None
+    )
+    if sample is not None:
+        con.print(
+            f"[dim]e.g. to {', '.join(sample.recipients)}: {sample.subject} — "
+            f"{short_numbers(sample.body)}[/]"
+        )
     con.print(_calibration_table(run))
     con.print(_ledger_line(run))
     if run.commissions:
