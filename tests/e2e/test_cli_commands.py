@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,15 +22,13 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Iterator[Path]:
-    cwd = Path.cwd()
-    os.chdir(tmp_path)
-    try:
-        result = runner.invoke(app, ["init"], catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-        yield tmp_path
-    finally:
-        os.chdir(cwd)
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PERFCORE_DB", raising=False)
+    monkeypatch.delenv("PERFCORE_PLAN", raising=False)
+    result = runner.invoke(app, ["init"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return tmp_path
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -103,8 +99,13 @@ def test_sync_then_score_json_gives_first_pass_yield_per_leader(project: Path) -
     code, out, _ = run("sync")
     assert code == 0
     assert "inspections" in out
-    code, out, _ = run("sync")  # idempotent: everything is a duplicate the second time
+    code, out, _ = run("sync", "inspections")  # idempotent: all duplicates the second time
     assert code == 0
+    assert "│    8 │   0 │          8 │" in out  # read, new, duplicates
+    code, _, err = run("sync", "inspection")
+    assert code == 1
+    assert "unknown source 'inspection'" in err
+    assert "did you mean 'inspections'?" in err
     code, out, _ = run("score", "--period", "2025-03", "--json")
     assert code == 0
     cards = {row["subject"]: row for row in json.loads(out)}
@@ -224,13 +225,11 @@ def test_db_upgrade_plugins_and_report(project: Path) -> None:
     assert len(list((project / "rep" / "charts").glob("*.png"))) >= 2
 
 
-def test_commands_without_a_plan_explain_what_to_do(tmp_path: Path) -> None:
-    cwd = Path.cwd()
-    os.chdir(tmp_path)
-    try:
-        code, out, err = run("score", "--period", "2025-03")
-    finally:
-        os.chdir(cwd)
+def test_commands_without_a_plan_explain_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run("score", "--period", "2025-03")
     assert code == 1
     assert "no plan" in err
     assert "perfcore init" in err
