@@ -131,6 +131,45 @@ def test_garment_daily_alerts_are_the_team_days_under_75_percent(demo: tuple[Pat
     assert "accepted 1,197, rejected 0" in output
 
 
+def test_the_sandbox_replays_the_daily_alerts_of_the_live_plan_and_of_the_proposal(
+    demo: tuple[Path, str],
+) -> None:
+    """garment-proposed.yaml (written by the demo) lowers the daily threshold from 0.75 to 0.70:
+    the sandbox must raise one alert per team-day under each threshold, counted here."""
+    workdir, output = demo
+    days: dict[tuple[str, str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 2)
+    for row in _rows(GARMENT_CSV):
+        key = (row["date"], row["department"].strip(), row["team"])
+        days[key] = [
+            days[key][0] + Decimal(row["actual_productivity"]),
+            days[key][1] + Decimal(row["targeted_productivity"]),
+        ]
+    under = {th: sum(1 for a, t in days.values() if a / t < Decimal(th)) for th in ("0.75", "0.7")}
+    before = (workdir / "perfcore.db").read_bytes()
+    result = runner.invoke(
+        app,
+        [
+            "simulate",
+            "--plan",
+            str(workdir / "garment-proposed.yaml"),
+            "--from",
+            "2015-01",
+            "--to",
+            "2015-03",
+            "--json",
+            "--db",
+            str(workdir / "perfcore.db"),
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    by_rule = json.loads(result.stdout)["alerts_by_rule"]
+    assert by_rule["current"]["low_day"] == under["0.75"]
+    assert by_rule["proposed"]["low_day"] == under["0.7"]
+    assert (workdir / "perfcore.db").read_bytes() == before
+    assert "sandbox (garment-proposed.yaml" in output
+
+
 def test_garment_january_incentive_points_follow_the_plan_rules(demo: tuple[Path, str]) -> None:
     workdir, _ = demo
     month = _garment_month(1)

@@ -2,8 +2,9 @@
 
 The evidence of the chosen periods is read from the live database (read only) and copied into
 two throwaway in-memory stores: one scored with the plan in force, one with the proposed plan.
-Both go through the same handlers (scorecards → alerts → reviews, incentives), so the difference
-is the plan's alone. Nothing is written to the live database.
+Both go through the same handlers, driven by the event an ingest emits (scorecards refresh,
+alert rules of every grain, the reviews they open), then incentives per period, so the
+difference is the plan's alone. Nothing is written to the live database.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
+import attrs
 import typer
 from attrs import frozen
 from rich.table import Table
 
 from perfcore.bootstrap import bootstrap
-from perfcore.domain.values import SCORE_PLACES, Period, quantize
+from perfcore.domain.events import ScorecardsStale
+from perfcore.domain.values import SCORE_PLACES, Period, SubjectRef, quantize
 from perfcore.plan import Plan
 from perfcore.services import commands as c
 from perfcore.services.messagebus import MessageBus
@@ -67,18 +70,30 @@ def _periods(plan: Plan, start: Period, end: Period) -> list[Period]:
     return span.split(plan.period_kind.value)
 
 
+def _sorted(items: set[tuple[SubjectRef, str]]) -> tuple[tuple[SubjectRef, str], ...]:
+    return tuple(sorted(items, key=lambda p: (p[1], str(p[0]))))
+
+
 def _play(
     plan_text: str, name: str, evidence: list[AcceptedEvidence], start: Period, end: Period
 ) -> Outcome:
     _, until = end.bounds(dt.UTC)
     bus = _sandbox(plan_text, name, until)
     plan: Plan = bus.ctx.plan()
+    pairs: set[tuple[SubjectRef, str]] = set()
+    days: set[tuple[SubjectRef, str]] = set()
     with bus.uow as uow:
         for ev in evidence:
             uow.evidence.add(
                 ev.key, ev, subject=ev.subject, evidence_type=ev.evidence_type, at=ev.occurred_at
             )
+            pairs.add((ev.subject, plan.period_of(ev.occurred_at).key))
+            days.add((ev.subject, ev.occurred_at.astimezone(plan.tz).date().isoformat()))
         uow.commit()
+    # the same event an ingest emits: scorecards refresh and alert rules (of every grain) run
+    # for what the evidence touched, exactly as in live operation
+    extra = {"days": _sorted(days)} if "days" in attrs.fields_dict(ScorecardsStale) else {}
+    bus.handle(ScorecardsStale(_sorted(pairs), **extra))
     periods = _periods(plan, start, end)
     bus.handle(c.ComputeScorecards(tuple(p.key for p in periods)))  # type: ignore[misc]
     rewards: dict[str, Decimal] = {}
@@ -112,17 +127,14 @@ def run_sandbox(
     from perfcore.plan import load
 
     load(proposed)  # report every problem of the proposal before anything runs
+    tz = live.ctx.plan().tz
     with live.uow as uow:
         current = uow.plans.latest()
         if current is None:
             fail("the database has no plan in force", "apply one first: perfcore sync --plan P")
-        lo, _ = start.bounds(dt.UTC)
-        _, hi = end.bounds(dt.UTC)
-        evidence = [
-            ev
-            for ev in uow.evidence.list()
-            if lo - dt.timedelta(days=1) <= ev.occurred_at < hi + dt.timedelta(days=1)
-        ]
+        lo, _ = start.bounds(tz)
+        _, hi = end.bounds(tz)
+        evidence = list(uow.evidence.list(start=lo, end=hi))
     if not evidence:
         fail(f"no evidence between {start.key} and {end.key}", "check --from/--to, or sync first")
     base = _play(current.source, current.name, evidence, start, end)
@@ -179,6 +191,7 @@ def _show(base: Outcome, new: Outcome, top: int, as_json: bool) -> None:
                 for _, s, p, a, b in sorted(changes, key=lambda x: (x[1], x[2]))
             ],
             "alerts": {"current": base.alerts, "proposed": new.alerts},
+            "alerts_by_rule": {"current": base.alerts_by_rule, "proposed": new.alerts_by_rule},
             "reviews": {"current": base.reviews, "proposed": new.reviews},
             "rewards": {
                 "current": {k: str(v) for k, v in base.rewards.items()},

@@ -72,6 +72,8 @@ class ScenarioRun:
     commissions: dict[tuple[str, str], CommissionResult] = field(factory=dict)
     seconds: float = 0.0
     copied: dict[str, int] = field(factory=dict)
+    diagnosis: dict[str, list[str]] = field(factory=dict)
+    sandbox: Any = None
 
 
 @define
@@ -161,6 +163,43 @@ def _commissions(bus: MessageBus, periods: list[str]) -> dict[tuple[str, str], C
     return out
 
 
+DIAGNOSED = {GARMENT.key: "attainment", SALES.key: "revenue"}
+"""The indicator whose target the demo's challenge diagnosis looks at, per scenario."""
+
+
+def _diagnose(run: ScenarioRun) -> None:
+    """Challenge diagnosis (too easy > 130 %, too hard < 70 % over the last periods) of each
+    subject's target for the scenario's key indicator; names grouped by level."""
+    indicator = DIAGNOSED[run.scenario.key]
+    found = run.bus.handle(c.DiagnoseChallenge(indicator, tuple(run.periods)))  # type: ignore[arg-type]
+    levels: dict[str, list[str]] = {}
+    for d in found:
+        levels.setdefault(d.level.value, []).append(str(d.subject).split(":", 1)[1])
+    run.diagnosis = levels
+
+
+PROPOSED_CHANGES = (
+    ("below: 0.75\n    grain: day", "below: 0.7\n    grain: day"),
+    ("indicators: {attainment: 70, met_rate: 30}", "indicators: {attainment: 90, met_rate: 10}"),
+)
+"""The garment sandbox's proposal: daily alert under 70 % instead of 75 %, and attainment
+weighing 90 % of the output objective instead of 70 %."""
+
+
+def _sandbox(run: ScenarioRun, root: Path) -> Any:
+    """Write ``garment-proposed.yaml`` and replay Jan-Mar against it in a throwaway store."""
+    from perfcore.domain.values import Period
+    from perfcore_adapters.cli._cmd_sim import run_sandbox
+
+    text = (root / run.scenario.plan_file).read_text(encoding="utf-8")
+    for old, new in PROPOSED_CHANGES:
+        text = text.replace(old, new)
+    proposed = root / "garment-proposed.yaml"
+    proposed.write_text(text, encoding="utf-8")
+    first, last = Period.parse(run.periods[0]), Period.parse(run.periods[-1])
+    return run_sandbox(run.bus, proposed, first, last)
+
+
 def _write_db(run: ScenarioRun) -> None:
     """Write the scenario's whole state into its SQLite file (replacing an older one)."""
     from perfcore.bootstrap import make_unit_of_work
@@ -183,6 +222,9 @@ def scenario_job(
     root = Path(workdir)
     run = _run_scenario(root, scenario, _QueueProgress(queue, key))
     _write_db(run)
+    _diagnose(run)
+    if scenario is GARMENT:
+        run.sandbox = _sandbox(run, root)
     section = None
     if report:
         from perfcore_adapters.report import build_section

@@ -206,7 +206,44 @@ def scenario_text(run: ScenarioRun, *, width: int, color: bool) -> str:
     con.print(_ledger_line(run))
     if run.commissions:
         con.print(_commission_table(run))
+    con.print(_diagnosis_line(run))
+    if run.sandbox is not None:
+        con.print(_sandbox_lines(run))
     return out.getvalue()
+
+
+def _diagnosis_line(run: ScenarioRun) -> str:
+    from perfcore_adapters.cli._demo import DIAGNOSED
+
+    levels = run.diagnosis
+    parts = []
+    for level in ("too_easy", "healthy", "too_hard", "insufficient_data"):
+        names = levels.get(level, [])
+        if not names:
+            continue
+        shown = ", ".join(names[:4]) + (" ..." if len(names) > 4 else "")
+        parts.append(
+            f"{level.replace('_', ' ')} {len(names)}"
+            + (f" ({shown})" if level != "healthy" else "")
+        )
+    return (
+        f"challenge diagnosis of the {DIAGNOSED[run.scenario.key]} targets "
+        f"(> 130 % too easy, < 70 % too hard): " + "; ".join(parts)
+    )
+
+
+def _sandbox_lines(run: ScenarioRun) -> str:
+    base, new = run.sandbox
+    keys = set(base.totals) | set(new.totals)
+    moved = [(new.totals.get(k) or Decimal(0)) - (base.totals.get(k) or Decimal(0)) for k in keys]
+    mean = sum(moved, Decimal(0)) / len(moved) if moved else Decimal(0)
+    pa, pb = (o.rewards.get("points", Decimal(0)) for o in (base, new))
+    return (
+        "sandbox (garment-proposed.yaml: daily alert under 70 % instead of 75 %, attainment "
+        f"weighs 90 % of output instead of 70 %): alerts {base.alerts} → {new.alerts}, "
+        f"reviews {base.reviews} → {new.reviews}, points {pa} → {pb}, "
+        f"mean total {mean:+.3f} — live data untouched"
+    )
 
 
 def print_summary(result: DemoRun) -> None:
