@@ -13,6 +13,7 @@ from pathlib import Path
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from perfcore_adapters.report._data import HeatMap, ScenarioData
 
@@ -47,9 +48,10 @@ def indicator_trend(data: ScenarioData, path: Path) -> Path:
     """Small multiples: the key indicator per subject per week (or month), grouped by manager."""
     subjects = sorted(data.trend, key=lambda s: (data.groups.get(s, ""), s))
     n = len(subjects)
-    cols = 6 if n > 12 else 4
+    cols = min(n, 6 if n > 12 else 4) or 1
     rows = max(1, math.ceil(n / cols))
-    fig = Figure(figsize=(cols * 2.3, rows * 1.75 + 0.9))
+    height = rows * 1.75 + 1.3
+    fig = Figure(figsize=(max(7.5, cols * 2.3), height))
     axes = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)
     ratio = _is_ratio(data)
     scale = 100.0 if ratio else 1.0
@@ -83,9 +85,17 @@ def indicator_trend(data: ScenarioData, path: Path) -> Path:
         axes.flat[0].plot([], [], color=RED, linestyle=":")[0],
     ]
     labels = [f"reports to {g}" for g in groups] + ["target", "alert threshold"]
-    fig.legend(handles, labels, loc="upper right", fontsize=7.5, ncol=min(4, len(labels)))
-    fig.suptitle(f"{data.title}: {data.key_title}, per {data.grain} and person", x=0.01, ha="left")
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    fig.suptitle(f"{data.title}: {data.key_title}, per {data.grain} and person")
+    fig.legend(
+        handles,
+        labels,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 1 - 0.35 / height),
+        fontsize=7.5,
+        ncol=min(4, len(labels)),
+        frameon=False,
+    )
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.75 / height))
     return _save(fig, path)
 
 
@@ -215,6 +225,8 @@ def exception_heatmap(heat: HeatMap, title: str, path: Path) -> Path:
     if image is not None:
         bar = fig.colorbar(image, ax=list(axes), shrink=0.8, pad=0.01)
         bar.set_label("count", fontsize=8)
+        bar.locator = MaxNLocator(integer=True)
+        bar.update_ticks()
     fig.suptitle(f"{title}: {heat.title}", x=0.01, y=1.06, ha="left")
     return _save(fig, path)
 

@@ -96,6 +96,19 @@ def _threshold(plan: Plan, indicator: str) -> Decimal | None:
     return None
 
 
+def _grain(plan: Plan, evidence: list[AcceptedEvidence]) -> str:
+    """Weeks for a monthly plan, months for a longer one — days when that would leave fewer
+    than four points (a short history)."""
+    grain = "week" if plan.period_kind.value in {"day", "week", "month"} else "month"
+    if not evidence:
+        return grain
+    first = min(e.occurred_at for e in evidence).astimezone(plan.tz).date()
+    last = max(e.occurred_at for e in evidence).astimezone(plan.tz).date()
+    if len(Period.custom(first, last).split(grain)) < 4:
+        return "day"
+    return grain
+
+
 def _trend(
     plan: Plan, evidence: list[AcceptedEvidence], key: str, grain: str
 ) -> dict[str, list[tuple[dt.date, Decimal | None]]]:
@@ -267,7 +280,7 @@ def collect(
     cards: dict[str, list[ScorecardRecord]] = defaultdict(list)
     for _, period, record in stored:
         cards[period].append(record)
-    grain = "week" if plan.period_kind.value == "month" else "month"
+    grain = _grain(plan, evidence)
     attainment: dict[str, list[float]] = {}
     for period, records in sorted(cards.items()):
         values = []
