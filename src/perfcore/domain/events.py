@@ -69,9 +69,11 @@ class EvidenceRecorded(Event):
 @frozen
 class ScorecardsStale(Event):
     """New or corrected evidence touched these ``(subject, period key)`` pairs; their scorecards
-    must be refreshed (emitted once per ingest, not once per record)."""
+    must be refreshed (emitted once per ingest, not once per record). ``days`` lists the
+    ``(subject, ISO date)`` pairs touched, in the plan's time zone, for finer-grained alerts."""
 
     pairs: tuple[tuple[SubjectRef, str], ...]
+    days: tuple[tuple[SubjectRef, str], ...] = ()
 
 
 @frozen
@@ -98,12 +100,14 @@ class SourceSynced(Event):
 @frozen
 class ScorecardComputed(Event):
     """The scorecard of ``subject`` for ``period_key`` was (re)computed with ``plan_version``;
-    ``total`` is the weighted total score or ``None`` when no indicator had a value."""
+    ``total`` is the weighted total score or ``None`` when no indicator had a value.
+    ``incremental`` is true when new evidence caused it (the touched days are known then)."""
 
     subject: SubjectRef
     period_key: str
     plan_version: int
     total: Decimal | None
+    incremental: bool = False
 
 
 @frozen

@@ -9,14 +9,15 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from perfcore.domain.indicator import Derived
+from perfcore.domain.indicator import Cumulative, Derived
 from perfcore.domain.measure import IndicatorValue, compute_values
 from perfcore.domain.scorecard import Scorecard, build_scorecard
 from perfcore.domain.values import Period, SubjectRef
 from perfcore.plan import Plan
+from perfcore.ports.uow import AbstractUnitOfWork
 from perfcore.services.records import AcceptedEvidence
 
-__all__ = ["compute_indicator_values", "rows_by_type", "score_subject"]
+__all__ = ["compute_indicator_values", "evidence_for", "rows_by_type", "score_subject"]
 
 
 def rows_by_type(evidence: Iterable[AcceptedEvidence]) -> dict[str, list[dict[str, object]]]:
@@ -25,6 +26,19 @@ def rows_by_type(evidence: Iterable[AcceptedEvidence]) -> dict[str, list[dict[st
     for ev in evidence:
         out.setdefault(ev.evidence_type, []).append(ev.row())
     return out
+
+
+def evidence_for(
+    uow: AbstractUnitOfWork, plan: Plan, subject: SubjectRef, period: Period
+) -> list[AcceptedEvidence]:
+    """The subject's evidence that can count for ``period``: the rows inside it, or every row up
+    to its end when the plan has cumulative indicators (they look back)."""
+    start, end = period.bounds(plan.tz)
+    looks_back = any(isinstance(i.current.definition, Cumulative) for i in plan.indicators.values())
+    found: list[AcceptedEvidence] = uow.evidence.list(
+        subject=subject, start=None if looks_back else start, end=end
+    )
+    return found
 
 
 def _compiler(plan: Plan) -> Callable[[str], Callable[..., Any]]:

@@ -50,6 +50,21 @@ __all__ = [
 T = TypeVar("T")
 
 
+class _CopyOnWrite:
+    """Repositories share their tables with the committed state until their first write in a
+    unit of work; then they copy them (so a rollback leaves the committed state untouched and
+    entering a unit of work costs nothing for tables it does not change)."""
+
+    _shared: bool = False
+
+    def _own(self) -> None:
+        if self._shared:
+            for name, value in list(vars(self).items()):
+                if isinstance(value, dict | set):
+                    setattr(self, name, copy.copy(value))
+            self._shared = False
+
+
 def _is_frozen(item: object) -> bool:
     params = getattr(type(item), "__attrs_attrs__", None)
     if params is None:
@@ -62,7 +77,7 @@ def _snapshot(item: T) -> T:
     return item if _is_frozen(item) else copy.deepcopy(item)
 
 
-class InMemoryKeyedRepository(Generic[T]):
+class InMemoryKeyedRepository(_CopyOnWrite, Generic[T]):
     """Items under string keys, optionally filed under a subject (the generic shape)."""
 
     def __init__(self) -> None:
@@ -71,6 +86,7 @@ class InMemoryKeyedRepository(Generic[T]):
 
     def add(self, key: str, item: T, *, subject: SubjectRef | None = None) -> None:
         """Store or replace."""
+        self._own()
         self._items[key] = _snapshot(item)
         if subject is not None or key not in self._subjects:
             self._subjects[key] = subject
@@ -104,13 +120,14 @@ class InMemoryReviewRepository(InMemoryKeyedRepository[T]):
         """Mark a stored review open or closed."""
         if key not in self._items:
             raise NotFound(f"no review {key!r}", field="review_id")
+        self._own()
         if is_open:
             self._open.add(key)
         else:
             self._open.discard(key)
 
 
-class InMemoryPlanRepository:
+class InMemoryPlanRepository(_CopyOnWrite):
     """Plan versions and period-scoring records."""
 
     def __init__(self) -> None:
@@ -121,6 +138,7 @@ class InMemoryPlanRepository:
         """Store a new version; a duplicate number raises ``Conflict``."""
         if version.number in self._versions:
             raise Conflict(f"plan version {version.number} exists", field="number")
+        self._own()
         self._versions[version.number] = version
 
     def get(self, number: int) -> PlanVersion | None:
@@ -137,6 +155,7 @@ class InMemoryPlanRepository:
 
     def record_scoring(self, scoring: PeriodScoring) -> None:
         """Replace the record for (period, subject)."""
+        self._own()
         self._scorings[(scoring.period_key, str(scoring.subject))] = scoring
 
     def scorings(self, *, period_key: str | None = None) -> builtins.list[PeriodScoring]:
@@ -148,11 +167,12 @@ class InMemoryPlanRepository:
         ]
 
 
-class InMemoryEvidenceRepository(Generic[T]):
+class InMemoryEvidenceRepository(_CopyOnWrite, Generic[T]):
     """Accepted evidence (treated as immutable, not copied) and the quarantine."""
 
     def __init__(self) -> None:
         self._items: dict[str, tuple[T, SubjectRef, str, dt.datetime]] = {}
+        self._keys_of: dict[SubjectRef, tuple[str, ...]] = {}
         self._quarantine: dict[str, QuarantinedRecord] = {}
 
     def add(
@@ -161,7 +181,9 @@ class InMemoryEvidenceRepository(Generic[T]):
         """Store accepted evidence; an existing key raises ``Conflict``."""
         if key in self._items:
             raise Conflict(f"evidence {key!r} already recorded", field="idempotency_key")
+        self._own()
         self._items[key] = (evidence, subject, evidence_type, ensure_aware(at, field="at"))
+        self._keys_of[subject] = (*self._keys_of.get(subject, ()), key)
 
     def get_by_idempotency_key(self, key: str) -> T | None:
         """The evidence or ``None``."""
@@ -176,10 +198,13 @@ class InMemoryEvidenceRepository(Generic[T]):
         start: dt.datetime | None = None,
         end: dt.datetime | None = None,
     ) -> builtins.list[T]:
-        """Filtered, ordered by (time, key)."""
+        """Filtered, ordered by (time, key); a subject query reads only that subject's keys."""
+        keys = self._keys_of.get(subject, ()) if subject is not None else self._items
+        items = self._items
         rows = [
             (at, key, ev)
-            for key, (ev, subj, etype, at) in self._items.items()
+            for key in keys
+            for ev, subj, etype, at in (items[key],)
             if (subject is None or subj == subject)
             and (evidence_type is None or etype == evidence_type)
             and (start is None or at >= start)
@@ -194,6 +219,7 @@ class InMemoryEvidenceRepository(Generic[T]):
 
     def quarantine(self, record: QuarantinedRecord) -> None:
         """Keep the first record per key."""
+        self._own()
         self._quarantine.setdefault(record.key, record)
 
     def quarantined(self, *, source: str | None = None) -> builtins.list[QuarantinedRecord]:
@@ -202,7 +228,7 @@ class InMemoryEvidenceRepository(Generic[T]):
         return sorted(rows, key=lambda r: (r.received_at, r.key))
 
 
-class InMemoryScorecardRepository(Generic[T]):
+class InMemoryScorecardRepository(_CopyOnWrite, Generic[T]):
     """Latest scorecard per (subject, period key)."""
 
     def __init__(self) -> None:
@@ -210,6 +236,7 @@ class InMemoryScorecardRepository(Generic[T]):
 
     def put(self, subject: SubjectRef, period_key: str, scorecard: T) -> None:
         """Store or replace."""
+        self._own()
         self._items[(period_key, str(subject))] = (subject, _snapshot(scorecard))
 
     def get(self, subject: SubjectRef, period_key: str) -> T | None:
@@ -228,7 +255,7 @@ class InMemoryScorecardRepository(Generic[T]):
         ]
 
 
-class InMemoryLedgerRepository(Generic[T]):
+class InMemoryLedgerRepository(_CopyOnWrite, Generic[T]):
     """Append-only ledger entries."""
 
     def __init__(self) -> None:
@@ -238,6 +265,7 @@ class InMemoryLedgerRepository(Generic[T]):
         """Append; an existing key raises ``Conflict``."""
         if key in self._entries:
             raise Conflict(f"ledger entry {key!r} exists", field="key")
+        self._own()
         self._entries[key] = (_snapshot(entry), subject, ensure_aware(at, field="at"))
 
     def get(self, key: str) -> T | None:
@@ -250,7 +278,7 @@ class InMemoryLedgerRepository(Generic[T]):
         return [e for e, s, _ in self._entries.values() if subject is None or s == subject]
 
 
-class InMemoryBookmarkRepository:
+class InMemoryBookmarkRepository(_CopyOnWrite):
     """Bookmarks per (source, stream, partition)."""
 
     def __init__(self) -> None:
@@ -262,6 +290,7 @@ class InMemoryBookmarkRepository:
 
     def put(self, bookmark: SourceBookmark) -> None:
         """Store or replace."""
+        self._own()
         self._items[(bookmark.source, bookmark.stream, bookmark.partition)] = bookmark
 
     def list(self, *, source: str | None = None) -> builtins.list[SourceBookmark]:
@@ -269,7 +298,7 @@ class InMemoryBookmarkRepository:
         return [self._items[k] for k in sorted(self._items) if source is None or k[0] == source]
 
 
-class InMemoryOutbox:
+class InMemoryOutbox(_CopyOnWrite):
     """The outbox as a dict keyed by dedupe key (insertion order = creation order)."""
 
     def __init__(self) -> None:
@@ -279,6 +308,7 @@ class InMemoryOutbox:
         """Add unless the key exists."""
         if message.dedupe_key in self._items:
             return False
+        self._own()
         self._items[message.dedupe_key] = message
         return True
 
@@ -308,6 +338,7 @@ class InMemoryOutbox:
     def mark_delivered(self, dedupe_key: str, at: dt.datetime) -> None:
         """Status delivered."""
         message = self._require(dedupe_key)
+        self._own()
         self._items[dedupe_key] = attrs.evolve(
             message, status=OutboxStatus.DELIVERED, delivered_at=at, attempts=message.attempts + 1
         )
@@ -315,6 +346,7 @@ class InMemoryOutbox:
     def mark_failed(self, dedupe_key: str, error: str, retry_at: dt.datetime | None) -> None:
         """Status failed (or dead without ``retry_at``)."""
         message = self._require(dedupe_key)
+        self._own()
         self._items[dedupe_key] = attrs.evolve(
             message,
             status=OutboxStatus.FAILED if retry_at is not None else OutboxStatus.DEAD,
@@ -353,17 +385,21 @@ def _fresh_repositories() -> dict[str, Any]:
 
 def _clone_repository(repo: object) -> object:
     clone = copy.copy(repo)
-    for name, value in vars(repo).items():
-        if isinstance(value, dict | set):
-            setattr(clone, name, copy.copy(value))
+    if isinstance(clone, _CopyOnWrite):
+        clone._shared = True  # tables are copied on the first write
+    else:  # a repository that does not know copy-on-write: copy its tables now
+        for name, value in vars(repo).items():
+            if isinstance(value, dict | set):
+                setattr(clone, name, copy.copy(value))
     return clone
 
 
 class InMemoryUnitOfWork(AbstractUnitOfWork):
     """A unit of work over an :class:`InMemoryStore` (a new one unless given).
 
-    On ``__enter__`` every repository is cloned (shallow copies of its tables); ``commit()``
-    swaps the clones into the store; ``rollback()`` drops them.
+    On ``__enter__`` every repository is cloned (its tables are copied on its first write in the
+    block: copy-on-write); ``commit()`` swaps the clones into the store; ``rollback()`` drops
+    them.
     """
 
     def __init__(self, store: InMemoryStore | None = None) -> None:

@@ -13,7 +13,11 @@ from collections.abc import Mapping, Sequence
 
 from perfcore.domain import events
 from perfcore.services import commands
-from perfcore.services.handlers.alerts import alerts_on_scorecard, evaluate_alerts
+from perfcore.services.handlers.alerts import (
+    alerts_on_days,
+    alerts_on_scorecard,
+    evaluate_alerts,
+)
 from perfcore.services.handlers.calibration import (
     adjust_rating,
     lock_calibration,
@@ -61,7 +65,7 @@ COMMAND_HANDLERS: Mapping[type[commands.Command], CommandHandler] = {
 }
 
 EVENT_HANDLERS: Mapping[type[events.Event], Sequence[EventHandler]] = {
-    events.ScorecardsStale: [refresh_on_evidence],
+    events.ScorecardsStale: [refresh_on_evidence, alerts_on_days],
     events.ScorecardComputed: [alerts_on_scorecard],
     events.AlertRaised: [open_review_on_alert],
 }

@@ -11,16 +11,17 @@ is stored — and, with ``open_review``, opens a review whose SLA clock starts a
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
-from perfcore.domain.events import AlertRaised, ScorecardComputed
+from perfcore.domain.events import AlertRaised, ScorecardComputed, ScorecardsStale
 from perfcore.domain.values import Period, PeriodKind, SubjectRef
 from perfcore.plan import Plan
 from perfcore.plan.model import AlertSpec
 from perfcore.ports.uow import AbstractUnitOfWork
 from perfcore.services.commands import EvaluateAlerts
 from perfcore.services.context import Context
-from perfcore.services.measuring import compute_indicator_values, rows_by_type
+from perfcore.services.measuring import compute_indicator_values, evidence_for, rows_by_type
 from perfcore.services.notify import enqueue
 from perfcore.services.records import AlertRecord, ScorecardRecord
 
@@ -34,8 +35,7 @@ def _value(
         stored: ScorecardRecord | None = uow.scorecards.get(subject, period.key)
         if stored is not None:
             return stored.values.get(name)
-    _, end = period.bounds(plan.tz)
-    rows = rows_by_type(uow.evidence.list(subject=subject, end=end))
+    rows = rows_by_type(evidence_for(uow, plan, subject, period))
     return compute_indicator_values(plan, period, rows)[name].value
 
 
@@ -136,6 +136,45 @@ def evaluate_alerts(cmd: EvaluateAlerts, ctx: Context) -> list[str]:
         return [a.key for a in uow.alerts.list(subject=cmd.subject) if a.period_key == period.key]
 
 
+def _grain(plan: Plan, rule: AlertSpec) -> PeriodKind:
+    return PeriodKind(rule.grain) if rule.grain is not None else plan.period_kind
+
+
 def alerts_on_scorecard(event: ScorecardComputed, ctx: Context) -> None:
-    """Event handler: evaluate alert rules whenever a scorecard changed."""
-    evaluate_alerts(EvaluateAlerts(event.subject, event.period_key), ctx)
+    """Event handler: evaluate alert rules whenever a scorecard changed. After an incremental
+    refresh only the rules of the scorecard's grain run here — rules of a finer grain run for the
+    days touched (:func:`alerts_on_days`); after an explicit recompute every rule runs over every
+    sub-period."""
+    if not event.incremental:
+        evaluate_alerts(EvaluateAlerts(event.subject, event.period_key), ctx)
+        return
+    plan: Plan = ctx.plan()
+    period = Period.parse(event.period_key)
+    with ctx.uow as uow:
+        for rule_id, rule in plan.spec.alerts.items():
+            if _grain(plan, rule) is period.kind:
+                _raise(uow, ctx, plan, rule_id, rule, event.subject, period)
+        uow.commit()
+
+
+def alerts_on_days(event: ScorecardsStale, ctx: Context) -> None:
+    """Event handler: evaluate alert rules of another grain than the plan's (a daily exception
+    rule on a monthly plan) for the periods containing the days new evidence touched — only
+    those, not every day of the month."""
+    plan: Plan = ctx.plan()
+    rules = [
+        (rid, r) for rid, r in plan.spec.alerts.items() if _grain(plan, r) is not plan.period_kind
+    ]
+    if not rules or not event.days:
+        return
+    with ctx.uow as uow:
+        for rule_id, rule in rules:
+            grain = _grain(plan, rule)
+            seen: set[tuple[SubjectRef, str]] = set()
+            for subject, day in event.days:
+                period = Period.containing(grain, dt.date.fromisoformat(day))
+                if (subject, period.key) in seen:
+                    continue
+                seen.add((subject, period.key))
+                _raise(uow, ctx, plan, rule_id, rule, subject, period)
+        uow.commit()

@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 
-from attrs import frozen
+from attrs import define, field, frozen
 
 from perfcore.domain.errors import NotFound
 from perfcore.domain.events import (
@@ -51,6 +51,14 @@ def _digest(row: Mapping[str, object]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
+@define
+class _Touched:
+    """What one ingest touched: (subject, period key) pairs and (subject, ISO day) pairs."""
+
+    pairs: set[tuple[SubjectRef, str]] = field(factory=set)
+    days: set[tuple[SubjectRef, str]] = field(factory=set)
+
+
 def _same(a: AcceptedEvidence, b: AcceptedEvidence) -> bool:
     return (a.subject, a.evidence_type, a.occurred_at, dict(a.values)) == (
         b.subject,
@@ -65,7 +73,7 @@ def _store(
     ctx: Context,
     plan: Plan,
     record: EvidenceRecord,
-    stale: set[tuple[SubjectRef, str]],
+    stale: _Touched,
 ) -> str:
     """Store one validated record: ``"accepted"``, ``"duplicate"`` (same key, same content) or
     ``"rejected"`` (same key, different content: a correction must be a new version)."""
@@ -84,7 +92,8 @@ def _store(
         ev.key, ev, subject=ev.subject, evidence_type=ev.evidence_type, at=ev.occurred_at
     )
     period = plan.period_of(ev.occurred_at)
-    stale.add((ev.subject, period.key))
+    stale.pairs.add((ev.subject, period.key))
+    stale.days.add((ev.subject, ev.occurred_at.astimezone(plan.tz).date().isoformat()))
     uow.emit(EvidenceRecorded(ev.key, ev.subject, ev.evidence_type, ev.occurred_at, (period.key,)))
     return "accepted"
 
@@ -149,16 +158,20 @@ def record_evidence(cmd: RecordEvidence, ctx: Context) -> bool:
             _quarantine(uow, ctx, cmd.source, raw_row, result)
             uow.commit()
             return False
-        stale: set[tuple[SubjectRef, str]] = set()
+        stale = _Touched()
         outcome = _store(uow, ctx, plan, result, stale)
         _emit_stale(uow, stale)
         uow.commit()
         return outcome == "accepted"
 
 
-def _emit_stale(uow: AbstractUnitOfWork, stale: set[tuple[SubjectRef, str]]) -> None:
-    if stale:
-        uow.emit(ScorecardsStale(tuple(sorted(stale, key=lambda p: (p[1], str(p[0]))))))
+def _emit_stale(uow: AbstractUnitOfWork, stale: _Touched) -> None:
+    if stale.pairs:
+        uow.emit(ScorecardsStale(_ordered(stale.pairs), _ordered(stale.days)))
+
+
+def _ordered(pairs: set[tuple[SubjectRef, str]]) -> tuple[tuple[SubjectRef, str], ...]:
+    return tuple(sorted(pairs, key=lambda p: (p[1], str(p[0]))))
 
 
 def _source(plan: Plan, name: str) -> SourceSpec:
@@ -180,7 +193,7 @@ def _ingest_rows(
 ) -> IngestResult:
     now = ctx.clock.now()
     read = accepted = duplicates = rejected = 0
-    stale: set[tuple[SubjectRef, str]] = set()
+    stale = _Touched()
     for row, given_id in rows:
         read += 1
         mapped = map_row(row, spec, plan, ctx.identity)

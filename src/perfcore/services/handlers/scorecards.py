@@ -19,8 +19,8 @@ from perfcore.ports.records import PeriodScoring
 from perfcore.ports.uow import AbstractUnitOfWork
 from perfcore.services.commands import ComputeScorecards
 from perfcore.services.context import Context
-from perfcore.services.measuring import score_subject
-from perfcore.services.records import AcceptedEvidence, ScorecardRecord
+from perfcore.services.measuring import evidence_for, score_subject
+from perfcore.services.records import ScorecardRecord
 
 __all__ = ["compute_scorecards", "refresh_on_evidence", "score_into"]
 
@@ -43,12 +43,13 @@ def score_into(
     subject: SubjectRef,
     period: Period,
     version: int | None = None,
+    *,
+    incremental: bool = False,
 ) -> ScorecardRecord:
     """Compute and store one scorecard inside an open unit of work with ``plan`` (version
     ``version``, default the latest); emits ScorecardComputed when the result changed (so
     repeating a computation raises nothing new)."""
-    _, end = period.bounds(plan.tz)
-    evidence: list[AcceptedEvidence] = uow.evidence.list(subject=subject, end=end)
+    evidence = evidence_for(uow, plan, subject, period)
     values, card, count = score_subject(plan, subject, period, evidence)
     if version is None:
         latest = uow.plans.latest()
@@ -65,7 +66,7 @@ def score_into(
         or previous.plan_version != version
     )
     if changed:
-        uow.emit(ScorecardComputed(subject, period.key, version, record.total))
+        uow.emit(ScorecardComputed(subject, period.key, version, record.total, incremental))
     return record
 
 
@@ -97,8 +98,9 @@ def refresh_on_evidence(event: ScorecardsStale, ctx: Context) -> None:
         for subject, key in event.pairs:
             found = _plan_that_scored(uow, ctx, subject, key)
             if found is None:
-                score_into(uow, ctx, current, subject, Period.parse(key))
+                score_into(uow, ctx, current, subject, Period.parse(key), incremental=True)
             else:
                 plan, number = found
-                score_into(uow, ctx, plan, subject, Period.parse(key), number)
+                period = Period.parse(key)
+                score_into(uow, ctx, plan, subject, period, number, incremental=True)
         uow.commit()
