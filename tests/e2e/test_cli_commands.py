@@ -234,3 +234,68 @@ def test_commands_without_a_plan_explain_what_to_do(
     assert "no plan" in err
     assert "perfcore init" in err
     assert "Traceback" not in out + err
+
+
+SQL_PLAN = """\
+perfcore: 1
+name: mes plan
+time_zone: UTC
+period: month
+evidence:
+  inspection:
+    fields: {inspected: number, good: number}
+sources:
+  mes:
+    kind: sql
+    stream: inspections
+    config:
+      url: "sqlite:///{db}"
+      streams:
+        - name: inspections
+          query: "select id, leader, day, inspected, good, updated from insp"
+          id_column: id
+          watermark_column: updated
+          occurred_at_column: day
+          fields:
+            leader: {column: leader, type: text}
+            inspected: {column: inspected, type: number}
+            good: {column: good, type: number}
+    evidence: inspection
+    subject: {field: leader, kind: person}
+    occurred_at: {field: day}
+    fields: {inspected: inspected, good: good}
+indicators:
+  fpy: {type: ratio, numerator: good_sum, denominator: inspected_sum, target: 0.95}
+  good_sum: {evidence: inspection, agg: sum, expr: good}
+  inspected_sum: {evidence: inspection, agg: sum, expr: inspected}
+objectives:
+  quality: {indicators: {fpy: 1}}
+"""
+
+
+def test_sync_pulls_a_plugin_source_with_its_bookmark(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    monkeypatch.chdir(tmp_path)
+    mes = tmp_path / "mes.db"
+    with sqlite3.connect(mes) as con:
+        con.execute(
+            "create table insp (id integer primary key, leader text, day text, inspected int,"
+            " good int, updated int)"
+        )
+        con.executemany(
+            "insert into insp values (?, ?, ?, ?, ?, ?)",
+            [(i, "E1", f"2025-03-0{i}", 100, 90 + i, i) for i in range(1, 6)],
+        )
+    (tmp_path / "mes.yaml").write_text(SQL_PLAN.replace("{db}", str(mes)), encoding="utf-8")
+    code, out, err = run("sync", "--plan", "mes.yaml")
+    assert code == 0, out + err
+    assert "│ mes    │    5 │   5 │          0 │        0 │" in out
+    code, out, _ = run("sync", "--plan", "mes.yaml")  # bookmark: nothing new to read
+    assert "│ mes    │    0 │   0 │          0 │        0 │" in out
+    code, out, _ = run("score", "--period", "2025-03", "--plan", "mes.yaml", "--json")
+    [card] = json.loads(out)
+    # good 91+92+93+94+95 = 465 of 500 inspected
+    assert card["values"]["fpy"] == pytest.approx(465 / 500, abs=1e-12)

@@ -13,6 +13,7 @@ import csv
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from attrs import define, frozen
 from rich.console import Console
@@ -155,6 +156,45 @@ def ingest_rows(
     return out
 
 
+class _Watched:
+    """An evidence source that reports every batch it yields to a progress bar."""
+
+    def __init__(self, inner: Any, on_batch: Callable[[int, int], None]) -> None:
+        self.inner = inner
+        self.on_batch = on_batch
+
+    def check(self) -> Any:
+        return self.inner.check()
+
+    def discover(self) -> Any:
+        return self.inner.discover()
+
+    def read(self, stream: str, state: Any) -> Iterator[Any]:
+        for batch in self.inner.read(stream, state):
+            yield batch
+            self.on_batch(len(batch.records) + len(batch.rejections), len(batch.rejections))
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def _watch(bus: MessageBus, plan: Plan, name: str, progress: Progress, task: TaskID) -> None:
+    """Build the plugin source of plan source ``name`` and wrap it so each batch moves the
+    bar (rows and rejected counts). Without a plugin host, the handler builds it unwatched."""
+    host = bus.ctx.plugins
+    spec = plan.spec.sources[name]
+    if host is None or name in bus.ctx.sources:
+        return
+    source = host.sources.create(spec.kind, spec.config, path=f"sources.{name}.config")
+    rejected = [0]
+
+    def moved(rows: int, bad: int) -> None:
+        rejected[0] += bad
+        progress.update(task, advance=rows, rejected=rejected[0])
+
+    bus.ctx.sources[name] = _Watched(source, moved)
+
+
 def sync_all(
     bus: MessageBus,
     plan: Plan,
@@ -185,6 +225,7 @@ def sync_all(
                 results.append(ingest_rows(bus, name, rows, on_chunk=tick))
             elif plan.spec.sources[name].kind:
                 task = progress.add_task(name, total=None, rejected=0)
+                _watch(bus, plan, name, progress, task)
                 started = time.perf_counter()
                 result = bus.handle(SyncSource(name))
                 totals = SyncTotals(
