@@ -91,6 +91,8 @@ def test_demo_writes_both_databases_the_report_and_provenance(demo: tuple[Path, 
     assert (workdir / "sales.db").stat().st_size > 0
     html = (workdir / "report" / "index.html").read_text(encoding="utf-8")
     assert html.count("data:image/png;base64,") == 10  # 5 charts x 2 scenarios
+    assert html.count("<h3>The loop</h3>") == 2
+    assert "<td>evidence accepted</td><td>6,711</td>" in html  # 8,800 - 2,089 open deals
     pngs = sorted(p.name for p in (workdir / "report" / "charts").glob("*.png"))
     assert len(pngs) == 10
     assert all((workdir / "report" / "charts" / p).stat().st_size > 10_000 for p in pngs)

@@ -74,6 +74,43 @@ def _period_rows(data: Any) -> list[dict[str, str]]:
     return rows
 
 
+def _loop_rows(bus: Any) -> list[dict[str, str]]:
+    """What the loop did, from the stores: evidence, alerts by rule, reviews and their SLA
+    outcome, notifications by template."""
+    from collections import Counter
+
+    with bus.uow as uow:
+        evidence = len(uow.evidence.list())
+        quarantined = len(uow.evidence.quarantined())
+        alerts = Counter(a.rule for a in uow.alerts.list())
+        reviews = list(uow.reviews.list())
+        open_keys = set(uow.reviews.open_keys())
+        outbox = Counter(m.template for m in uow.outbox.all() if m.kind != "event")
+    answered = [r for r in reviews if r.first_submitted_at is not None]
+    late = [r for r in answered if r.sla_breached(r.first_submitted_at)]
+    rows = [
+        {"what": "evidence accepted", "count": f"{evidence:,}", "note": ""},
+        {"what": "evidence quarantined", "count": f"{quarantined:,}", "note": "with reason"},
+    ]
+    rows += [
+        {"what": f"alerts: {rule}", "count": f"{n:,}", "note": ""}
+        for rule, n in sorted(alerts.items())
+    ]
+    rows += [
+        {"what": "reviews", "count": f"{len(reviews):,}", "note": f"{len(open_keys)} still open"},
+        {
+            "what": "answered within SLA",
+            "count": f"{len(answered) - len(late):,}",
+            "note": f"of {len(answered)} answered",
+        },
+    ]
+    rows += [
+        {"what": f"notifications: {t}", "count": f"{n:,}", "note": "outbox"}
+        for t, n in sorted(outbox.items())
+    ]
+    return rows
+
+
 def _commission_rows(commissions: Mapping[Any, Any]) -> list[dict[str, str]]:
     ranked = sorted(commissions.items(), key=lambda kv: -kv[1].amount)[:10]
     out = []
@@ -165,6 +202,7 @@ def build_section(
         "evidence": f"{_count(bus):,}",
         "alerts": len(data.alerts),
         "periods": _period_rows(data),
+        "loop": _loop_rows(bus),
         "charts": charts,
         "flags": flags,
         "ledger": [dict(r, subject=short(r["subject"])) for r in ledger],
