@@ -97,6 +97,24 @@ class UnitOfWorkContract(_UowFixtures):
         with uow_factory() as uow:
             assert uow.alerts.get("a1") is None
 
+    def test_uncommitted_evidence_is_rolled_back(
+        self, uow_factory: UowFactory, make_item: Callable[[int], object]
+    ) -> None:
+        with uow_factory() as uow:
+            uow.evidence.add("k0", make_item(0), subject=E1, evidence_type="t", at=T0)
+            uow.commit()
+        with uow_factory() as uow:
+            uow.evidence.add("k1", make_item(1), subject=E1, evidence_type="t", at=T0)
+            uow.evidence.add("k2", make_item(2), subject=E2, evidence_type="t", at=T0)
+        with uow_factory() as uow:
+            assert uow.evidence.get_by_idempotency_key("k1") is None
+            assert uow.evidence.list() == [make_item(0)]
+            assert uow.evidence.subjects() == [E1]
+            uow.evidence.add("k1", make_item(1), subject=E1, evidence_type="t", at=T0)
+            uow.commit()
+        with uow_factory() as uow:
+            assert uow.evidence.list(subject=E1) == [make_item(0), make_item(1)]
+
     def test_committed_work_is_visible_to_the_next_unit_of_work(
         self, uow_factory: UowFactory, make_item: Callable[[int], object]
     ) -> None:

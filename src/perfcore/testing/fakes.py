@@ -56,13 +56,31 @@ class _CopyOnWrite:
     entering a unit of work costs nothing for tables it does not change)."""
 
     _shared: bool = False
+    #: Append-only tables: shared even after the first write; new keys are written in place and
+    #: recorded, and removed again on rollback (so a write costs O(1), not a table copy).
+    _append_only: tuple[str, ...] = ()
 
     def _own(self) -> None:
         if self._shared:
             for name, value in list(vars(self).items()):
-                if isinstance(value, dict | set):
+                if isinstance(value, dict | set) and name not in self._append_only:
                     setattr(self, name, copy.copy(value))
+            self._undo: list[tuple[str, str]] = []
             self._shared = False
+
+    def _appended(self, table: str, key: str) -> None:
+        undo = self.__dict__.get("_undo")
+        if undo is not None:
+            undo.append((table, key))
+
+    def _rollback(self) -> None:
+        """Remove the keys this unit of work appended to shared append-only tables."""
+        for table, key in reversed(self.__dict__.pop("_undo", [])):
+            getattr(self, table).pop(key, None)
+
+    def _settle(self) -> None:
+        """Forget the undo log (the appended keys are committed)."""
+        self.__dict__.pop("_undo", None)
 
 
 def _is_frozen(item: object) -> bool:
@@ -170,6 +188,8 @@ class InMemoryPlanRepository(_CopyOnWrite):
 class InMemoryEvidenceRepository(_CopyOnWrite, Generic[T]):
     """Accepted evidence (treated as immutable, not copied) and the quarantine."""
 
+    _append_only = ("_items",)
+
     def __init__(self) -> None:
         self._items: dict[str, tuple[T, SubjectRef, str, dt.datetime]] = {}
         self._keys_of: dict[SubjectRef, tuple[str, ...]] = {}
@@ -183,6 +203,7 @@ class InMemoryEvidenceRepository(_CopyOnWrite, Generic[T]):
             raise Conflict(f"evidence {key!r} already recorded", field="idempotency_key")
         self._own()
         self._items[key] = (evidence, subject, evidence_type, ensure_aware(at, field="at"))
+        self._appended("_items", key)
         self._keys_of[subject] = (*self._keys_of.get(subject, ()), key)
 
     def get_by_idempotency_key(self, key: str) -> T | None:
@@ -422,6 +443,9 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
     def _commit(self) -> None:
         if self._working is None:
             raise InvalidValue("commit() outside a 'with uow:' block", field="uow")
+        for repo in self._working.values():
+            if isinstance(repo, _CopyOnWrite):
+                repo._settle()
         self.store.repositories = self._working
         self._working = {k: _clone_repository(v) for k, v in self.store.repositories.items()}
         self._bind(self._working)
@@ -429,6 +453,9 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
 
     def rollback(self) -> None:
         """Drop uncommitted changes and point the repositories at the committed state."""
+        for repo in (self._working or {}).values():
+            if isinstance(repo, _CopyOnWrite):
+                repo._rollback()
         self._working = None
         self._bind(self.store.repositories)
 
