@@ -76,7 +76,7 @@ def test_sparkline_scales_from_lowest_to_highest_and_marks_values_under_the_thre
     assert sparkline(values) == "▁▄ █"
     assert sparkline(values, low=Decimal(5)) == "[red]▁[/]▄ █"
     assert sparkline([None, None]) == ""
-    assert sparkline([Decimal(3), Decimal(3)]) == "▁▁"
+    assert sparkline([Decimal(3), Decimal(3)]) == "▅▅"
 
 
 def test_alert_reasons_are_shown_with_three_decimals() -> None:

@@ -60,7 +60,8 @@ def register(app: typer.Typer) -> None:
 
 
 def sparkline(values: list[Decimal | None], low: Decimal | None = None) -> str:
-    """A one-line chart of ``values`` (gaps as spaces); values under ``low`` are marked red."""
+    """A one-line chart of ``values`` (gaps as spaces; all equal → mid-height bars); values under
+    ``low`` are marked red."""
     known = [v for v in values if v is not None]
     if not known:
         return ""
@@ -71,7 +72,7 @@ def sparkline(values: list[Decimal | None], low: Decimal | None = None) -> str:
         if v is None:
             out.append(" ")
             continue
-        index = 0 if span == 0 else int((v - lo) / span * (len(_BARS) - 1))
+        index = len(_BARS) // 2 if span == 0 else int((v - lo) / span * (len(_BARS) - 1))
         bar = _BARS[index]
         out.append(f"[red]{bar}[/]" if low is not None and v < low else bar)
     return "".join(out)
