@@ -7,10 +7,7 @@ code 1, and never prints a traceback for them. Programming errors still raise.
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -202,23 +199,3 @@ def upgrade_database(url: str) -> None:
     if upgrade is None:
         fail("this perfcore has no SQL storage adapter", "use --memory where offered")
     upgrade(url)
-
-
-@contextmanager
-def status(message: str) -> Iterator[None]:
-    """A spinner on stderr while something runs (quiet when not a terminal)."""
-    if err_console.is_terminal:
-        with err_console.status(message):
-            yield
-    else:
-        yield
-
-
-def today() -> dt.date:
-    """Today in UTC (commands that default to "now" use the clock instead where they can)."""
-    return dt.datetime.now(dt.UTC).date()
-
-
-def env_flag(name: str) -> bool:
-    """``True`` when environment variable ``name`` is set to 1/true/yes."""
-    return os.environ.get(name, "").lower() in {"1", "true", "yes"}

@@ -1,5 +1,8 @@
 """``perfcore demo``: the whole closed loop on the bundled real data, in under a minute.
 
+The two scenarios are independent and run side by side in two worker processes
+(:func:`scenario_job`); each returns plain data (its summary text and report section).
+
 Two scenarios (see ``demo_data/*.yaml`` and :mod:`perfcore_adapters.cli._replay` for what is
 real and what is simulated): the garment factory (UCI 597) and the sales organisation (Maven CRM).
 Each is replayed through the message bus on in-memory storage with a simulated clock, then its
@@ -17,7 +20,6 @@ from typing import Annotated, Any
 
 import typer
 from attrs import define, field
-from rich.table import Table
 
 from perfcore.bootstrap import bootstrap
 from perfcore.domain.commission import CommissionPlan, CommissionResult, CommissionTier, TierMethod
@@ -338,14 +340,3 @@ def demo(
         print_summary(result)
 
     guarded(run)
-
-
-def scorecard_table(rows: list[dict[str, Any]], columns: list[str], title: str) -> Table:
-    """A small table of scorecard rows (used by the summary)."""
-    table = Table(title=title, title_justify="left")
-    table.add_column("subject")
-    for col in columns:
-        table.add_column(col, justify="right")
-    for row in rows:
-        table.add_row(row["subject"], *[str(row.get(col, "")) for col in columns])
-    return table
