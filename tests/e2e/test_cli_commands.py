@@ -299,3 +299,15 @@ def test_sync_pulls_a_plugin_source_with_its_bookmark(
     [card] = json.loads(out)
     # good 91+92+93+94+95 = 465 of 500 inspected
     assert card["values"]["fpy"] == pytest.approx(465 / 500, abs=1e-12)
+
+
+def test_version_and_help_exit_0() -> None:
+    code, out, _ = run("--version")
+    assert code == 0
+    assert out.startswith("perfcore ")
+    code, out, _ = run("--help")
+    assert code == 0
+    for command in ("init", "validate", "sync", "score", "dashboard", "reviews", "calibrate"):
+        assert command in out
+    for command in ("incentives", "simulate", "plugins", "report", "demo", "db"):
+        assert command in out

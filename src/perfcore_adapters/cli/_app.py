@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from perfcore_adapters.cli import _cmd_data, _cmd_report, _cmd_setup, _cmd_sim, _cmd_views, _demo
@@ -19,6 +21,28 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"perfcore {version('perfcore')}")
+        except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+            typer.echo("perfcore (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """perfcore: closed-loop performance management."""
+
 
 _cmd_setup.register(app)
 _cmd_data.register(app)
