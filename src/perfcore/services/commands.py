@@ -32,9 +32,11 @@ __all__ = [
     "PublishCalibration",
     "RecordEvidence",
     "Redeem",
+    "ReopenReview",
     "RunCalibration",
     "SubmitFeedback",
     "SubmitReview",
+    "SubmitSelfAssessment",
     "SyncSource",
     "TickClock",
 ]
@@ -156,6 +158,25 @@ class SubmitReview(Command):
     review_id: str
     rating: Decimal
     comment: str = ""
+
+
+@frozen
+class SubmitSelfAssessment(Command):
+    """The reviewed person's own rating in review ``review_id`` (self component)."""
+
+    review_id: str
+    rating: Decimal
+    comment: str = ""
+
+
+@frozen
+class ReopenReview(Command):
+    """Reopen a submitted or finalized review to amend it; ``reason`` is required and recorded;
+    the review is open (and in the inbox) again."""
+
+    review_id: str
+    by: str
+    reason: str
 
 
 @frozen

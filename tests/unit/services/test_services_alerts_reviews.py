@@ -110,3 +110,34 @@ def test_open_review_by_command_is_idempotent(
         review = uow.reviews.get(first)
     assert review.assignee_id == "M1"
     assert review.trigger.key == "quality_exception:QE-7"
+
+
+def test_a_finalized_review_is_amended_only_through_a_recorded_reopen(
+    perfcore_bus: MessageBus, fake_clock: FakeClock
+) -> None:
+    from decimal import Decimal
+
+    import pytest
+
+    from perfcore.domain.errors import InvalidTransition
+
+    record(perfcore_bus, fake_clock.now(), 100, 85)
+    with perfcore_bus.uow as uow:
+        [review_id] = uow.reviews.open_keys()
+    perfcore_bus.handle(c.SubmitSelfAssessment(review_id, Decimal(3)))
+    perfcore_bus.handle(c.SubmitReview(review_id, Decimal(4)))
+    first = perfcore_bus.handle(c.FinalizeReview(review_id))
+    with pytest.raises(InvalidTransition):
+        perfcore_bus.handle(c.SubmitFeedback(review_id, "P1", Decimal(5)))
+    perfcore_bus.handle(c.ReopenReview(review_id, "M1", "late evidence from the customer audit"))
+    with perfcore_bus.uow as uow:
+        assert uow.reviews.open_keys() == [review_id]
+    perfcore_bus.handle(c.SubmitReview(review_id, Decimal(2)))
+    second = perfcore_bus.handle(c.FinalizeReview(review_id))
+    # components indicator 50 / manager 50 (self is not a component of this plan):
+    # (1 + 4 * 17/19 + 4) / 2 before, (1 + 4 * 17/19 + 2) / 2 after
+    indicator = Decimal(1) + Decimal(4) * Decimal(17) / Decimal(19)
+    assert (first, second) == ((indicator + 4) / 2, (indicator + 2) / 2)
+    with perfcore_bus.uow as uow:
+        review = uow.reviews.get(review_id)
+    assert [a.reason for a in review.amendments] == ["late evidence from the customer audit"]

@@ -33,8 +33,10 @@ from perfcore.services.handlers.reviews import (
     finalize_review,
     open_review,
     open_review_on_alert,
+    reopen_review,
     submit_feedback,
     submit_review,
+    submit_self_assessment,
 )
 from perfcore.services.handlers.scorecards import compute_scorecards, refresh_on_evidence
 from perfcore.services.messagebus import CommandHandler, EventHandler
@@ -52,6 +54,8 @@ COMMAND_HANDLERS: Mapping[type[commands.Command], CommandHandler] = {
     commands.TickClock: tick_clock,
     commands.SubmitFeedback: submit_feedback,
     commands.SubmitReview: submit_review,
+    commands.SubmitSelfAssessment: submit_self_assessment,
+    commands.ReopenReview: reopen_review,
     commands.FinalizeReview: finalize_review,
     commands.RunCalibration: run_calibration,
     commands.AdjustRating: adjust_rating,

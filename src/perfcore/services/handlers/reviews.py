@@ -21,15 +21,17 @@ from perfcore.domain.events import (
     ReviewOpened,
     ReviewSubmitted,
 )
-from perfcore.domain.review import Review
+from perfcore.domain.review import Review, ReviewState
 from perfcore.domain.review_sla import ReviewTrigger, SlaPolicy, TriggerKind
 from perfcore.plan import Plan
 from perfcore.ports.uow import AbstractUnitOfWork
 from perfcore.services.commands import (
     FinalizeReview,
     OpenReview,
+    ReopenReview,
     SubmitFeedback,
     SubmitReview,
+    SubmitSelfAssessment,
 )
 from perfcore.services.context import Context
 from perfcore.services.notify import enqueue
@@ -40,8 +42,10 @@ __all__ = [
     "load_review",
     "open_review",
     "open_review_on_alert",
+    "reopen_review",
     "submit_feedback",
     "submit_review",
+    "submit_self_assessment",
 ]
 
 
@@ -166,11 +170,12 @@ def submit_feedback(cmd: SubmitFeedback, ctx: Context) -> None:
 
 
 def submit_review(cmd: SubmitReview, ctx: Context) -> None:
-    """The assignee's assessment; submitting stops the SLA clock (a repeat is a no-op)."""
+    """The assignee's assessment; submitting stops the SLA clock (a repeat while submitted or
+    finalized is a no-op; after a reopen it amends)."""
     now = ctx.clock.now()
     with ctx.uow as uow:
         review = load_review(uow, cmd.review_id)
-        if review.first_submitted_at is not None:
+        if review.state in (ReviewState.SUBMITTED, ReviewState.FINALIZED):
             return
         by = review.assignee_id or "manager"
         review = review.rate_manager({"overall": cmd.rating}, by=by, at=now)
@@ -178,6 +183,30 @@ def submit_review(cmd: SubmitReview, ctx: Context) -> None:
         uow.reviews.add(cmd.review_id, review, subject=review.subject)
         within = not review.sla_breached(now)
         uow.emit(ReviewSubmitted(cmd.review_id, review.subject, now, within))
+        uow.commit()
+
+
+def submit_self_assessment(cmd: SubmitSelfAssessment, ctx: Context) -> None:
+    """The reviewed person's self assessment (editable until the review is submitted)."""
+    now = ctx.clock.now()
+    with ctx.uow as uow:
+        review = load_review(uow, cmd.review_id)
+        review = review.rate_self({"overall": cmd.rating}, by=review.subject.id, at=now)
+        uow.reviews.add(cmd.review_id, review, subject=review.subject)
+        uow.commit()
+
+
+def reopen_review(cmd: ReopenReview, ctx: Context) -> None:
+    """Reopen for an amendment (recorded with its reason); a review already open is left as
+    it is."""
+    now = ctx.clock.now()
+    with ctx.uow as uow:
+        review = load_review(uow, cmd.review_id)
+        if review.state is ReviewState.OPEN:
+            return
+        review = review.reopen(by=cmd.by, at=now, reason=cmd.reason)
+        uow.reviews.add(cmd.review_id, review, subject=review.subject)
+        uow.reviews.set_open(cmd.review_id, True)
         uow.commit()
 
 
