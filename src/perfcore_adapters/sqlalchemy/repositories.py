@@ -102,8 +102,12 @@ class SqlEvidenceRepository:
         """Forget buffered rows (the unit of work rolled back or closed)."""
         self._pending.clear()
         self._absent.clear()
-        self._slots.clear()
         self.written_keys = []
+
+    def forget_slots(self) -> None:
+        """Drop the cached slot layout (after a rollback, which may have undone an assignment).
+        Committed assignments are never changed, so the cache otherwise survives commits."""
+        self._slots.clear()
 
     def _load_slots(self, evidence_type: str) -> dict[str, tuple[int, str]]:
         fs = t.field_slots

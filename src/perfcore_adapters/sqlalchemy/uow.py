@@ -135,7 +135,6 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.evidence.reset()
         for repo in self._keyed:
             repo.reset()
-        self._tz_resolved = None
 
     @property
     def connection(self) -> sa.Connection:
@@ -163,6 +162,8 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         conn = self._conn
         if conn is not None and conn.in_transaction():
             conn.rollback()
+            self._tz_resolved = None  # a zone recorded in the rolled-back work is gone
+            self.evidence.forget_slots()
         self._reset()
 
     # ------------------------------------------------------------------ helpers
@@ -213,7 +214,8 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         """The zone in which evidence period keys are computed and stored.
 
         The first evidence written records it in ``settings.period_tz``; afterwards that zone is
-        used. Raises ``InvalidValue`` when the ``tz`` given to this unit of work differs."""
+        used (and, being written once, remembered by this object after a commit). Raises
+        ``InvalidValue`` when the ``tz`` given to this unit of work differs."""
         if self._tz_resolved is not None:
             return self._tz_resolved
         stored = self._setting("period_tz")
@@ -228,6 +230,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         else:
             zone = self._tz or self._latest_plan_tz() or dt.UTC
             self.set_setting("period_tz", _zone_name(zone), replace=False)
+            zone = _zone(self._setting("period_tz") or _zone_name(zone))  # a racing writer wins
         self._tz_resolved = zone
         return zone
 
