@@ -66,10 +66,18 @@ class AbstractUnitOfWork(abc.ABC):
         self._pending: list[object] = []
         self._committed: list[object] = []
         self._tracked: list[object] = []
+        self._active = False
+
+    @property
+    def active(self) -> bool:
+        """True inside a ``with uow:`` block (code that may run inside one reads directly
+        instead of opening a nested block, which would roll the outer one back)."""
+        return self.__dict__.get("_active", False) is True
 
     def __enter__(self) -> Self:
         self._pending = []
         self._tracked = []
+        self._active = True
         return self
 
     def __exit__(
@@ -78,9 +86,12 @@ class AbstractUnitOfWork(abc.ABC):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.rollback()
-        self._pending = []
-        self._tracked = []
+        try:
+            self.rollback()
+        finally:
+            self._pending = []
+            self._tracked = []
+            self._active = False
 
     def emit(self, event: object) -> None:
         """Queue a domain event; it is released only if this unit of work commits."""

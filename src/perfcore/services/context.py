@@ -65,9 +65,13 @@ class Context:
         self._plans[version.content_hash] = plan
 
     def plan(self) -> Plan:
-        """The compiled current (latest) plan; ``NotFound`` before any plan was applied."""
-        with self.uow:
+        """The compiled current (latest) plan; ``NotFound`` before any plan was applied. Safe to
+        call inside an open unit of work (it then reads in that one)."""
+        if self.uow.active:
             version = self.uow.plans.latest()
+        else:
+            with self.uow:
+                version = self.uow.plans.latest()
         if version is None:
             raise NotFound("no plan applied yet; send ApplyPlan first", field="plan")
         return self.plan_for(version)

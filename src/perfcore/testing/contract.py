@@ -150,6 +150,13 @@ class UnitOfWorkContract(_UowFixtures):
             assert uow.alerts.get("a1") is not None
             assert uow.outbox.get("m1") is not None
 
+    def test_a_unit_of_work_is_active_only_inside_its_block(self, uow_factory: UowFactory) -> None:
+        uow = uow_factory()
+        assert uow.active is False
+        with uow:
+            assert uow.active is True
+        assert uow.active is False
+
     def test_emitted_events_are_released_only_after_commit(self, uow_factory: UowFactory) -> None:
         uow = uow_factory()
         with uow:
