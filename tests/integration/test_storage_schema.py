@@ -57,6 +57,23 @@ def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_path: Pa
     engine.dispose()
 
 
+def test_sqlite_files_are_checkpointed_by_a_background_thread(tmp_path: Path) -> None:
+    """Commits never pay for a WAL checkpoint: automatic checkpoints are off and a daemon thread
+    checkpoints; disposing of the engine stops it."""
+    import threading
+
+    def checkpointers() -> int:
+        return sum(t.name == "perfcore-wal-checkpoint" for t in threading.enumerate())
+
+    before = checkpointers()
+    engine = create_engine_for(f"sqlite:///{tmp_path}/ckpt.db")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+    assert checkpointers() == before + 1
+    engine.dispose()
+    assert checkpointers() == before
+
+
 def test_postgres_urls_use_psycopg_3() -> None:
     engine = create_engine_for("postgresql://u@localhost/db")
     assert engine.dialect.driver == "psycopg"
