@@ -400,6 +400,13 @@ def _run_cumulative(
                 _fetch_values(conn, label, where, spec, batch)
 
 
+def _zone_name(tz: dt.tzinfo) -> str:
+    key = getattr(tz, "key", None)
+    if isinstance(key, str):
+        return key
+    return "UTC" if tz.utcoffset(None) == dt.timedelta(0) else str(tz)
+
+
 def _check_zone(conn: sa.Connection, plan: Plan) -> None:
     s = t.settings
     stored = conn.execute(sa.select(s.c.value).where(s.c.name == "period_tz")).scalar()
@@ -412,6 +419,17 @@ def _check_zone(conn: sa.Connection, plan: Plan) -> None:
             field="time_zone",
             valid=stored,
         )
+
+
+def read_slots(conn: sa.Connection) -> dict[str, dict[str, tuple[int, str]]]:
+    """The typed slot layout: evidence type → field → (slot, kind)."""
+    fs = t.field_slots
+    slots: dict[str, dict[str, tuple[int, str]]] = {}
+    for etype, fname, slot, kind in conn.execute(
+        sa.select(fs.c.evidence_type, fs.c.field, fs.c.slot, fs.c.kind)
+    ):
+        slots.setdefault(etype, {})[fname] = (int(slot), str(kind))
+    return slots
 
 
 def compute_values_sql(
@@ -446,15 +464,14 @@ def _compute(
     plan: Plan,
     periods: Sequence[Period],
     subjects: Sequence[SubjectRef] | None,
+    slots: Mapping[str, Mapping[str, tuple[int, str]]] | None = None,
 ) -> tuple[dict[SubjectPeriod, dict[str, IndicatorValue]], dict[SubjectPeriod, int]]:
-    """:func:`compute_values_sql` plus the evidence rows per pair (types with indicators)."""
-    _check_zone(conn, plan)
-    fs = t.field_slots
-    slots: dict[str, dict[str, tuple[int, str]]] = {}
-    for etype, fname, slot, kind in conn.execute(
-        sa.select(fs.c.evidence_type, fs.c.field, fs.c.slot, fs.c.kind)
-    ):
-        slots.setdefault(etype, {})[fname] = (int(slot), str(kind))
+    """:func:`compute_values_sql` plus the evidence rows per pair (types with indicators).
+    ``slots`` (the layout, when the caller already knows it and has checked the zone) saves two
+    queries."""
+    if slots is None:
+        _check_zone(conn, plan)
+        slots = read_slots(conn)
     lowering = _lowering_for(plan, conn.dialect.name, slots)
     where_subject = _subject_clause(subjects)
     batch = _Batch()
@@ -595,7 +612,9 @@ def score_periods(
     conn = uow.connection
     uow.evidence.flush()
     when = now or uow.now()
-    values, counts = _compute(conn, plan, periods, subjects)
+    if _zone_name(plan.tz) != _zone_name(uow.period_tz()):
+        _check_zone(conn, plan)  # raises with the stored zone
+    values, counts = _compute(conn, plan, periods, subjects, uow.slot_layout())
     latest = uow.plans.latest()
     version = latest.number if latest is not None else 0
     by_key = {p.key: p for p in periods}

@@ -138,6 +138,7 @@ class SqlEvidenceRepository:
             )
             conn.execute(stmt.on_conflict_do_nothing())
             known = self._load_slots(evidence_type)
+            self._uow.forget_slot_layout()
         return known
 
     def _exists(self, key: str) -> bool:

@@ -85,6 +85,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.engine = target if isinstance(target, Engine) else create_engine_for(target)
         self._tz = tz
         self._tz_resolved: dt.tzinfo | None = None
+        self._layout: dict[str, dict[str, tuple[int, str]]] | None = None
         self._plan_tz: dict[str, dt.tzinfo] = {}
         self.audit_skip = audit_skip
         self._conn: sa.Connection | None = None
@@ -164,6 +165,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             conn.rollback()
             self._tz_resolved = None  # a zone recorded in the rolled-back work is gone
             self.evidence.forget_slots()
+            self._layout = None
         self._reset()
 
     # ------------------------------------------------------------------ helpers
@@ -198,6 +200,19 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     def setting(self, name: str) -> str | None:
         """A store-wide setting, or ``None``."""
         return self._setting(name)
+
+    def slot_layout(self) -> dict[str, dict[str, tuple[int, str]]]:
+        """The typed slot layout (evidence type → field → (slot, kind)), cached until a slot is
+        assigned or a transaction rolls back (assignments are never changed once committed)."""
+        if self._layout is None:
+            from perfcore_adapters.sqlalchemy.pushdown import read_slots
+
+            self._layout = read_slots(self.connection)
+        return self._layout
+
+    def forget_slot_layout(self) -> None:
+        """Drop the cached layout (a slot was assigned, or a rollback undid one)."""
+        self._layout = None
 
     def _latest_plan_tz(self) -> dt.tzinfo | None:
         latest = self.plans.latest()
