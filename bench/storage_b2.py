@@ -88,7 +88,8 @@ def perfcore_run(url: str, *, store: bool = False) -> dict[str, Any]:
     from perfcore.domain.values import Period
     from perfcore.plan import loads
     from perfcore_adapters.sqlalchemy import SqlAlchemyUnitOfWork, create_engine_for
-    from perfcore_adapters.sqlalchemy.pushdown import compute_values_sql, score_periods
+    from perfcore_adapters.sqlalchemy.pushdown import compute_values_sql
+    from perfcore_adapters.sqlalchemy.refresh import score_periods
 
     plan = loads(PLAN)
     march = Period.parse(MARCH)

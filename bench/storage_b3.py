@@ -5,7 +5,7 @@ The store holds the reference workload (storage_b1.py; 1,000,000 rows, 10,000 su
 operation is what the embedded application does for one arriving record:
 
 1. a unit of work stores the record (idempotency lookup + insert), runs
-   ``pushdown.refresh_dirty`` — which finds the one dirty (subject, month) pair past the watermark,
+   ``refresh.refresh_dirty`` — which finds the one dirty (subject, month) pair past the watermark,
    recomputes its 20 indicator values with push-down queries restricted to that subject, builds
    the domain scorecard, stores it — and commits;
 2. a second unit of work reads the scorecard back.
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     from perfcore.plan import loads
     from perfcore.services.records import AcceptedEvidence
     from perfcore_adapters.sqlalchemy import SqlAlchemyUnitOfWork, create_engine_for
-    from perfcore_adapters.sqlalchemy.pushdown import refresh_dirty
+    from perfcore_adapters.sqlalchemy.refresh import refresh_dirty
 
     plan = loads(PLAN)
     rng = random.Random(11)

@@ -21,7 +21,8 @@ from perfcore.plan import Plan, loads
 from perfcore.services.measuring import compute_indicator_values
 from perfcore.services.records import AcceptedEvidence
 from perfcore_adapters.sqlalchemy import SqlAlchemyUnitOfWork, create_engine_for, upgrade
-from perfcore_adapters.sqlalchemy.pushdown import compute_values_sql, dirty_pairs, refresh_dirty
+from perfcore_adapters.sqlalchemy.pushdown import compute_values_sql
+from perfcore_adapters.sqlalchemy.refresh import dirty_pairs, refresh_dirty
 
 PLAN = """\
 perfcore: 1

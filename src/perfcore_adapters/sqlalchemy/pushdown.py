@@ -19,9 +19,8 @@ point precision (compare after rounding). What push-down does not give: ``eviden
 empty; the per-subject explanation path lists them) and, for ratio/derived values, the count of
 *distinct* rows behind their inputs (the sum of the inputs' counts is given).
 
-Incremental refresh: :func:`refresh_dirty` recomputes only the (subject, period) pairs touched by
-evidence written after the ``scored_through_seq`` watermark — new rows and the rows a correction
-superseded — and advances the watermark in the same transaction.
+Scorecards and the incremental refresh built on these values:
+:mod:`perfcore_adapters.sqlalchemy.refresh`.
 """
 
 from __future__ import annotations
@@ -46,23 +45,16 @@ from perfcore.domain.indicator import (
     dependency_order,
 )
 from perfcore.domain.measure import IndicatorValue, aggregate
-from perfcore.domain.scorecard import build_scorecard
 from perfcore.domain.values import Period, PeriodKind, SubjectRef, as_decimal
 from perfcore.plan import Plan
-from perfcore.ports.records import PeriodScoring
-from perfcore.services.records import ScorecardRecord
 from perfcore_adapters.sqlalchemy import mappers as m
 from perfcore_adapters.sqlalchemy import tables as t
 from perfcore_adapters.sqlalchemy.formula_sql import to_sql
-from perfcore_adapters.sqlalchemy.uow import SqlAlchemyUnitOfWork
 
 __all__ = [
     "SubjectPeriod",
     "compute_values_sql",
-    "dirty_pairs",
     "field_columns",
-    "refresh_dirty",
-    "score_periods",
 ]
 
 SubjectPeriod = tuple[SubjectRef, str]
@@ -592,107 +584,3 @@ def _combine(
                     value = as_decimal(raw, field=f"indicators.{name}.expr")
     count = sum(p.evidence_count for p in inputs)
     return IndicatorValue(name, value, count, (), version.number, diagnostics)
-
-
-def score_periods(
-    uow: SqlAlchemyUnitOfWork,
-    plan: Plan,
-    periods: Sequence[Period],
-    *,
-    subjects: Sequence[SubjectRef] | None = None,
-    now: dt.datetime | None = None,
-    store: bool = True,
-) -> list[ScorecardRecord]:
-    """Compute (push-down) and store the scorecards of ``periods`` inside an open unit of work.
-
-    Each record holds every indicator value, the domain scorecard (``None`` when the plan has no
-    objectives), the evidence count and the latest plan version; the plan repository records
-    which version scored each pair. The caller commits. Returns records in (period, subject)
-    order."""
-    conn = uow.connection
-    uow.evidence.flush()
-    when = now or uow.now()
-    if _zone_name(plan.tz) != _zone_name(uow.period_tz()):
-        _check_zone(conn, plan)  # raises with the stored zone
-    values, counts = _compute(conn, plan, periods, subjects, uow.slot_layout())
-    latest = uow.plans.latest()
-    version = latest.number if latest is not None else 0
-    by_key = {p.key: p for p in periods}
-    records: list[ScorecardRecord] = []
-    for (subject, key), ivalues in values.items():
-        period = by_key[key]
-        card = None
-        if plan.scorecard:
-            versions = plan.versions_for(period)
-            card = build_scorecard(
-                subject,
-                period,
-                {n: versions[n] for n in plan.scorecard},
-                {n: ivalues[n] for n in plan.scorecard},
-                plan.weights,
-                objective_of=plan.objective_of,
-                objective_weights=plan.objective_weights,
-            )
-        numbers = {n: v.value for n, v in ivalues.items()}
-        records.append(
-            ScorecardRecord(
-                subject, key, version, when, numbers, card, counts.get((subject, key), 0)
-            )
-        )
-    if store:
-        uow.scorecards.put_many([(r.subject, r.period_key, r) for r in records])
-        uow.plans.record_scorings(
-            [PeriodScoring(r.subject, r.period_key, version, when) for r in records]
-        )
-    return records
-
-
-_WATERMARK = "scored_through_seq"
-
-
-def dirty_pairs(
-    uow: SqlAlchemyUnitOfWork, plan: Plan
-) -> tuple[set[tuple[SubjectRef, Period]], int]:
-    """The (subject, period of the plan's grain) pairs touched by evidence written after the
-    watermark — new rows and the rows their corrections superseded — and the highest ``seq``
-    seen (the next watermark)."""
-    conn = uow.connection
-    uow.evidence.flush()
-    mark = int(uow.setting(_WATERMARK) or 0)
-    new = sa.select(
-        _E.c.seq, _E.c.subject_kind, _E.c.subject_id, _E.c.period_day, _E.c.supersedes
-    ).where(_E.c.seq > mark)
-    days: set[tuple[str, str, str]] = set()
-    replaced: list[str] = []
-    top = mark
-    for seq, kind, ident, day, supersedes in conn.execute(new):
-        top = max(top, int(seq))
-        days.add((kind, ident, day))
-        if supersedes:
-            replaced.append(supersedes)
-    for i in range(0, len(replaced), 500):
-        old = sa.select(_E.c.subject_kind, _E.c.subject_id, _E.c.period_day).where(
-            _E.c.idempotency_key.in_(replaced[i : i + 500])
-        )
-        days.update((k, i2, d) for k, i2, d in conn.execute(old))
-    pairs: set[tuple[SubjectRef, Period]] = set()
-    for kind, ident, day in days:
-        period = Period.containing(plan.period_kind, dt.date.fromisoformat(day))
-        pairs.add((m.subject_from(kind, ident), period))
-    return pairs, top
-
-
-def refresh_dirty(
-    uow: SqlAlchemyUnitOfWork, plan: Plan, *, now: dt.datetime | None = None
-) -> list[ScorecardRecord]:
-    """Recompute only the scorecards whose (subject, period) evidence changed since the last
-    refresh, store them and advance the watermark (all in the caller's unit of work)."""
-    pairs, top = dirty_pairs(uow, plan)
-    by_period: dict[Period, list[SubjectRef]] = {}
-    for subject, period in pairs:
-        by_period.setdefault(period, []).append(subject)
-    out: list[ScorecardRecord] = []
-    for period, subjects in sorted(by_period.items(), key=lambda kv: kv[0].key):
-        out.extend(score_periods(uow, plan, [period], subjects=sorted(subjects, key=str), now=now))
-    uow.set_setting(_WATERMARK, str(top))
-    return out
