@@ -7,11 +7,12 @@ The reference is computed independently of the adapter: the application's Python
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from attrs import frozen
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
@@ -172,4 +173,48 @@ def test_only_touched_subject_periods_are_refreshed(tmp_path: object) -> None:
         assert refresh_dirty(uow, plan) == []
         stored = uow.scorecards.get(SUBJECTS[1], "2025-04")
     assert stored == again[0]
+    engine.dispose()
+
+
+@frozen
+class Correction:
+    """A corrected record: version 2 of an evidence record, superseding version 1's key."""
+
+    key: str
+    values: Mapping[str, object]
+    version: int
+    supersedes: str
+
+
+def test_a_correction_refreshes_both_the_old_and_the_new_period(tmp_path: object) -> None:
+    """Version 2 moves a lot from March to April: March is recomputed without version 1 (which
+    no longer counts) and April with version 2 — and only those two pairs."""
+    plan = _plan()
+    engine = create_engine_for(f"sqlite:///{tmp_path}/fix.db")
+    upgrade(engine)
+    uow = SqlAlchemyUnitOfWork(engine, tz=TZ)
+    march = dt.datetime(2025, 3, 10, tzinfo=dt.UTC)
+    values = {"inspected": Decimal(10), "good": Decimal(9), "code": "a", "passed": True}
+    with uow:
+        for subject in SUBJECTS[:2]:
+            key = f"v1-{subject.id}"
+            ev = AcceptedEvidence(key, "inspection", subject, march, march, "mes", key, values)
+            uow.evidence.add(key, ev, subject=subject, evidence_type="inspection", at=march)
+        refresh_dirty(uow, plan)
+        uow.commit()
+    fixed = Correction("v2-E1", {**values, "good": Decimal(4)}, 2, "v1-E1")
+    april = dt.datetime(2025, 4, 3, tzinfo=dt.UTC)
+    with uow:
+        uow.evidence.add("v2-E1", fixed, subject=SUBJECTS[0], evidence_type="inspection", at=april)
+        pairs, _ = dirty_pairs(uow, plan)
+        assert pairs == {(SUBJECTS[0], Period.month(2025, 3)), (SUBJECTS[0], Period.month(2025, 4))}
+        records = {r.period_key: r for r in refresh_dirty(uow, plan)}
+        uow.commit()
+    assert records["2025-03"].values["lots"] == 0  # version 1 no longer counts
+    assert records["2025-03"].values["inspected"] is None
+    assert records["2025-04"].values["fpy"] == Decimal(4) / Decimal(10)
+    with uow:
+        untouched = uow.scorecards.get(SUBJECTS[1], "2025-03")
+    assert untouched is not None
+    assert untouched.values["fpy"] == Decimal(9) / Decimal(10)
     engine.dispose()

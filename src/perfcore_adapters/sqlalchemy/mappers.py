@@ -172,7 +172,8 @@ def evidence_row(
     slots: Mapping[str, tuple[int, str]] | None = None,
 ) -> dict[str, object]:
     """Column values for one evidence item; ``AcceptedEvidence`` is stored in columns, anything
-    else as a document (its ``version``/``supersedes`` attributes are used when present).
+    else also as a document. Any item's ``values`` mapping fills ``fields`` and the slots, and its
+    ``version``/``supersedes`` attributes (a correction) are used when present.
     ``slots`` maps field → (slot, kind) for the typed ``n<slot>`` copies."""
     local = at.astimezone(tz)
     day = local.date().isoformat()
@@ -187,31 +188,29 @@ def evidence_row(
         "version": int(getattr(item, "version", 1) or 1),
         "supersedes": getattr(item, "supersedes", None) or None,
     }
+    values = getattr(item, "values", None)
+    typed = values if isinstance(values, Mapping) else {}
+    fields, types = fields_row(typed)
+    row.update(fields=fields, field_types=types)
     if isinstance(item, AcceptedEvidence):
-        fields, types = fields_row(item.values)
         row.update(
             recorded_at=naive_utc(item.recorded_at),
             source=item.source,
             external_id=item.external_id,
-            fields=fields,
-            field_types=types,
             doc=None,
         )
-        for i in range(8):
-            row[f"n{i}"] = None
-        for name, (slot, kind) in (slots or {}).items():
-            row[f"n{slot}"] = slot_value(item.values.get(name), kind)
     else:
+        recorded = getattr(item, "recorded_at", None)
         row.update(
-            recorded_at=naive_utc(at),
+            recorded_at=naive_utc(recorded if isinstance(recorded, dt.datetime) else at),
             source=str(getattr(item, "source", "") or ""),
             external_id=str(getattr(item, "external_id", "") or ""),
-            fields={},
-            field_types=None,
             doc=encode(item),
         )
-        for i in range(8):
-            row[f"n{i}"] = None
+    for i in range(8):
+        row[f"n{i}"] = None
+    for name, (slot, kind) in (slots or {}).items():
+        row[f"n{slot}"] = slot_value(typed.get(name), kind)
     return row
 
 
