@@ -1,10 +1,10 @@
 """The port contract suites (perfcore.testing.contract) against the SQLAlchemy adapter, on SQLite
-and on a throwaway PostgreSQL cluster (fixture ``db_url`` from tests/integration/conftest.py is
-not visible here, so this module asks pytest for the ``storage_url`` fixture defined below)."""
+and on a throwaway PostgreSQL cluster (perfcore_adapters.sqlalchemy.testing_pg; the PostgreSQL
+cases skip with a message where no server binaries are installed)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -13,7 +13,7 @@ from perfcore_adapters.sqlalchemy import SqlAlchemyUnitOfWork, create_engine_for
 from perfcore_adapters.sqlalchemy.testing_pg import fresh_database_url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def storage_url(request: pytest.FixtureRequest, tmp_path: object) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/contract.db"
@@ -22,10 +22,11 @@ def storage_url(request: pytest.FixtureRequest, tmp_path: object) -> str:
 
 class _Sql:
     @pytest.fixture
-    def uow_factory(self, storage_url: str) -> Callable[[], SqlAlchemyUnitOfWork]:
+    def uow_factory(self, storage_url: str) -> Iterator[Callable[[], SqlAlchemyUnitOfWork]]:
         engine = create_engine_for(storage_url)
         upgrade(engine)
-        return lambda: SqlAlchemyUnitOfWork(engine)
+        yield lambda: SqlAlchemyUnitOfWork(engine)
+        engine.dispose()
 
 
 class TestSqlUnitOfWork(_Sql, UnitOfWorkContract):

@@ -14,7 +14,7 @@ import pytest
 from perfcore_adapters.sqlalchemy.testing_pg import fresh_database_url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty database URL (the PostgreSQL one is already migrated)."""
     if request.param == "sqlite":

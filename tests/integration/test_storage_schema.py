@@ -126,3 +126,16 @@ def test_period_keys_are_stored_in_the_stores_time_zone(storage_url: str) -> Non
     with other, pytest.raises(InvalidValue) as info:
         other.period_tz()
     assert info.value.valid == "Asia/Shanghai"
+
+
+def test_without_server_binaries_postgres_cases_skip_and_say_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from perfcore_adapters.sqlalchemy import testing_pg
+
+    monkeypatch.setattr(testing_pg, "_SHARED", {})
+    monkeypatch.setattr(testing_pg, "find_pg_bin", lambda: None)
+    with pytest.raises(pytest.skip.Exception) as info:
+        testing_pg.fresh_database_url()
+    assert "postgresql-15" in str(info.value)
+    assert "PERFCORE_PG_BIN" in str(info.value)

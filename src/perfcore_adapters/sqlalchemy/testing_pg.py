@@ -73,10 +73,13 @@ class PgCluster:
     def __init__(self, bin_dir: Path, *, fsync: bool = False) -> None:
         self.bin_dir = bin_dir
         self.fsync = fsync
-        self.root = Path(tempfile.mkdtemp(prefix="perfcore-pg-"))
+        self.account = _unprivileged()
+        # as root the server account must reach the directory: /tmp is traversable by everyone,
+        # a $TMPDIR under /root is not
+        base = "/tmp" if self.account is not None and os.path.isdir("/tmp") else None
+        self.root = Path(tempfile.mkdtemp(prefix="perfcore-pg-", dir=base))
         self.data = self.root / "data"
         self.port = _free_port()
-        self.account = _unprivileged()
         self.started = False
 
     def _run(self, *args: str) -> None:
@@ -103,7 +106,7 @@ class PgCluster:
             os.chown(self.root, self.account.pw_uid, self.account.pw_gid)
         opts = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
-            "-c max_connections=60 -c shared_buffers=64MB "
+            "-c max_connections=200 -c shared_buffers=64MB "
             + ("" if self.fsync else "-c fsync=off -c synchronous_commit=off ")
             + "-c full_page_writes=off"
         )
