@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows = args.rows or (100_000 if args.quick else 1_000_000)
     subjects = rows // 100
-    ops = args.ops or (150 if args.quick else 400)
+    ops = args.ops or (300 if args.quick else 400)
 
     from perfcore.domain.values import SubjectRef
     from perfcore.plan import loads
