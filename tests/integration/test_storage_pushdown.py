@@ -56,8 +56,16 @@ START = dt.datetime(2025, 2, 27, tzinfo=dt.UTC)
 PERIODS = [Period.month(2025, 3), Period.month(2025, 4)]
 
 
-def _plan() -> Plan:
-    return loads(PLAN, "parity.yaml")
+WINDOWED = (
+    "  recent_mean: {type: cumulative, evidence: inspection, agg: average, expr: good,"
+    " window: 10 days}\n"
+)
+"""A second cumulative indicator: an average over a 10-day window (a window not aligned to
+months, and a second window query for the same evidence type)."""
+
+
+def _plan(extra: str = "") -> Plan:
+    return loads(PLAN + extra, "parity.yaml")
 
 
 row_strategy = st.fixed_dictionaries(
@@ -111,10 +119,11 @@ def engine(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(rows=st.lists(row_strategy, max_size=40))
+@pytest.mark.parametrize("extra", ["", WINDOWED], ids=["one-window", "two-windows"])
 def test_pushdown_values_equal_the_python_back_end(
-    engine: Engine, rows: list[dict[str, object]]
+    engine: Engine, extra: str, rows: list[dict[str, object]]
 ) -> None:
-    plan = _plan()
+    plan = _plan(extra)
     evidence = _evidence(rows)
     uow = SqlAlchemyUnitOfWork(engine, tz=TZ)
     with uow:
