@@ -91,8 +91,10 @@ class PlanRepository(Protocol):
 class EvidenceRepository(Protocol[T]):
     """Accepted evidence (``T`` is the domain evidence record) plus the quarantine.
 
-    Evidence is append-only here: a correction is a new record with its own key (the domain links
-    it to the one it supersedes)."""
+    Evidence is append-only here: a correction is a new record with its own key whose
+    ``supersedes`` attribute names the key of the version it corrects (``version`` n+1). The
+    superseded version is kept for audit (``get_by_idempotency_key``, ``versions``) but no longer
+    *served*: ``list`` returns current versions only."""
 
     def add(
         self, key: str, evidence: T, *, subject: SubjectRef, evidence_type: str, at: dt.datetime
@@ -112,8 +114,13 @@ class EvidenceRepository(Protocol[T]):
         start: dt.datetime | None = None,
         end: dt.datetime | None = None,
     ) -> builtins.list[T]:
-        """Evidence matching all given filters; ``start <= occurred < end``; ordered by time,
-        then key."""
+        """Current evidence (superseded versions left out) matching all given filters;
+        ``start <= occurred < end``; ordered by time, then key."""
+        ...
+
+    def versions(self, source: str, external_id: str) -> builtins.list[T]:
+        """Every stored version of the record ``(source, external_id)``, oldest first (the last
+        one is current); empty when unknown."""
         ...
 
     def subjects(self) -> builtins.list[SubjectRef]:

@@ -59,6 +59,7 @@ class AbstractUnitOfWork(abc.ABC):
     milestones: MilestoneRepository[Any]
     alerts: AlertRepository[Any]
     diagnoses: KeyedRepository[Any]
+    periods: KeyedRepository[Any]
     bookmarks: BookmarkRepository
     outbox: Outbox
 

@@ -18,9 +18,11 @@ from perfcore.domain.values import SubjectRef
 __all__ = [
     "AdjustRating",
     "ApplyPlan",
+    "ClosePeriod",
     "Command",
     "CompleteMilestone",
     "ComputeScorecards",
+    "CorrectEvidence",
     "DeliverOutbox",
     "DiagnoseChallenge",
     "EvaluateAlerts",
@@ -74,7 +76,12 @@ class RecordEvidence(Command):
 
     The subject is ``subject`` or, when ``None``, resolved from ``(system, external_subject)``
     through the ``IdentityResolver``. ``idempotency_key`` defaults to
-    ``source:evidence_type:external_id``. Bad records are quarantined, not raised."""
+    ``source:external_id:v<version>``. Bad records are quarantined, not raised.
+
+    A **correction** is version ``n + 1`` of the same ``(source, external_id)`` and names the key
+    of version n in ``supersedes`` (default: the default key of version n). It becomes current;
+    the old version is kept for audit. A correction that does not follow the current version
+    (stale, skipped, or without an original) is a conflict, quarantined with the reason."""
 
     evidence_type: str
     values: Mapping[str, object] = field(converter=_values)
@@ -85,6 +92,34 @@ class RecordEvidence(Command):
     system: str = ""
     external_subject: str = ""
     idempotency_key: str = ""
+    version: int = 1
+    supersedes: str = ""
+
+
+@frozen
+class CorrectEvidence(Command):
+    """Correct the stored evidence record whose idempotency key is ``key`` (it must be the
+    current version): version n+1 with ``values`` (merged over the old values), and optionally a
+    new ``occurred_at`` or ``subject``. Returns a
+    :class:`~perfcore.services.handlers.evidence.CorrectionResult` naming the periods re-scored
+    and the closed periods held for an explicit recompute."""
+
+    key: str
+    values: Mapping[str, object] = field(factory=dict, converter=_values)
+    occurred_at: dt.datetime | None = None
+    subject: SubjectRef | None = None
+
+
+@frozen
+class ClosePeriod(Command):
+    """Close ``period_key``: late or corrected evidence in it is stored but no longer re-scores
+    it; only an explicit ``ComputeScorecards`` does (and lists it as recomputed). ``reopen``
+    opens it again. Idempotent."""
+
+    period_key: str
+    by: str = ""
+    reason: str = ""
+    reopen: bool = False
 
 
 @frozen

@@ -19,7 +19,13 @@ from perfcore.domain.evidence import EvidenceRecord
 from perfcore.domain.scorecard import Scorecard
 from perfcore.domain.values import SubjectRef
 
-__all__ = ["AcceptedEvidence", "AlertRecord", "MilestoneState", "ScorecardRecord"]
+__all__ = [
+    "AcceptedEvidence",
+    "AlertRecord",
+    "ClosedPeriod",
+    "MilestoneState",
+    "ScorecardRecord",
+]
 
 
 def _values(value: Mapping[str, object]) -> Mapping[str, object]:
@@ -34,8 +40,12 @@ def _numbers(value: Mapping[str, Decimal | None]) -> Mapping[str, Decimal | None
 class AcceptedEvidence:
     """One accepted evidence record with provenance.
 
-    ``key`` is the idempotency key (``source:evidence_type:external_id`` unless given);
-    ``values`` holds the typed field values (Decimal, str, bool, date, datetime, timedelta)."""
+    ``key`` is the idempotency key (``source:external_id:v<version>`` unless given);
+    ``values`` holds the typed field values (Decimal, str, bool, date, datetime, timedelta).
+    ``version`` is 1 for an original and n+1 for the correction of version n, whose key is
+    ``supersedes`` (semantics.md "Evidence": the old version is kept for audit, the new one is
+    current). Both default so that ``AcceptedEvidence(key, type, subject, occurred, recorded,
+    source, external_id, values)`` still builds an original."""
 
     key: str
     evidence_type: str
@@ -45,6 +55,13 @@ class AcceptedEvidence:
     source: str
     external_id: str
     values: Mapping[str, object] = field(converter=_values)
+    version: int = 1
+    supersedes: str | None = None
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        """``(source, external_id)``: the same logical record across its versions."""
+        return (self.source, self.external_id)
 
     @classmethod
     def from_record(cls, record: EvidenceRecord) -> AcceptedEvidence:
@@ -59,6 +76,8 @@ class AcceptedEvidence:
             prov.source,
             prov.external_id,
             dict(record.fields),
+            record.version,
+            record.supersedes,
         )
 
     def row(self) -> dict[str, object]:
@@ -98,6 +117,21 @@ class AlertRecord:
     reason: str
     raised_at: dt.datetime
     review_id: str = ""
+
+
+@frozen
+class ClosedPeriod:
+    """A closed scoring period (stored in ``uow.periods`` under its key).
+
+    ``held`` lists the subjects (``str(SubjectRef)``) whose evidence in the period changed after
+    it was closed: their stored scorecards are out of date until an explicit
+    ``ComputeScorecards`` for the period, which empties the list."""
+
+    period_key: str
+    closed_at: dt.datetime
+    by: str = ""
+    reason: str = ""
+    held: tuple[str, ...] = ()
 
 
 @frozen

@@ -152,10 +152,14 @@ class UnitOfWorkContract(_UowFixtures):
 
     def test_a_unit_of_work_is_active_only_inside_its_block(self, uow_factory: UowFactory) -> None:
         uow = uow_factory()
-        assert uow.active is False
+
+        def active() -> bool:
+            return uow.active
+
+        assert active() is False
         with uow:
-            assert uow.active is True
-        assert uow.active is False
+            assert active() is True
+        assert active() is False
 
     def test_emitted_events_are_released_only_after_commit(self, uow_factory: UowFactory) -> None:
         uow = uow_factory()

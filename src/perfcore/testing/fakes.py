@@ -194,17 +194,22 @@ class InMemoryEvidenceRepository(_CopyOnWrite, Generic[T]):
         self._items: dict[str, tuple[T, SubjectRef, str, dt.datetime]] = {}
         self._keys_of: dict[SubjectRef, tuple[str, ...]] = {}
         self._quarantine: dict[str, QuarantinedRecord] = {}
+        self._superseded: set[str] = set()
 
     def add(
         self, key: str, evidence: T, *, subject: SubjectRef, evidence_type: str, at: dt.datetime
     ) -> None:
-        """Store accepted evidence; an existing key raises ``Conflict``."""
+        """Store accepted evidence; an existing key raises ``Conflict``. An item whose
+        ``supersedes`` attribute names a stored key makes that version non-current."""
         if key in self._items:
             raise Conflict(f"evidence {key!r} already recorded", field="idempotency_key")
         self._own()
         self._items[key] = (evidence, subject, evidence_type, ensure_aware(at, field="at"))
         self._appended("_items", key)
         self._keys_of[subject] = (*self._keys_of.get(subject, ()), key)
+        replaced = getattr(evidence, "supersedes", None)
+        if isinstance(replaced, str) and replaced:
+            self._superseded.add(replaced)
 
     def get_by_idempotency_key(self, key: str) -> T | None:
         """The evidence or ``None``."""
@@ -219,20 +224,33 @@ class InMemoryEvidenceRepository(_CopyOnWrite, Generic[T]):
         start: dt.datetime | None = None,
         end: dt.datetime | None = None,
     ) -> builtins.list[T]:
-        """Filtered, ordered by (time, key); a subject query reads only that subject's keys."""
+        """Current versions, filtered, ordered by (time, key); a subject query reads only that
+        subject's keys."""
         keys = self._keys_of.get(subject, ()) if subject is not None else self._items
         items = self._items
+        superseded = self._superseded
         rows = [
             (at, key, ev)
             for key in keys
             for ev, subj, etype, at in (items[key],)
             if (subject is None or subj == subject)
+            and key not in superseded
             and (evidence_type is None or etype == evidence_type)
             and (start is None or at >= start)
             and (end is None or at < end)
         ]
         rows.sort(key=lambda r: (r[0], r[1]))
         return [r[2] for r in rows]
+
+    def versions(self, source: str, external_id: str) -> builtins.list[T]:
+        """Every version of ``(source, external_id)``, oldest first."""
+        found = [
+            row[0]
+            for row in self._items.values()
+            if (getattr(row[0], "source", None), getattr(row[0], "external_id", None))
+            == (source, external_id)
+        ]
+        return sorted(found, key=lambda ev: int(getattr(ev, "version", 1) or 1))
 
     def subjects(self) -> builtins.list[SubjectRef]:
         """Subjects with evidence."""
@@ -399,6 +417,7 @@ def _fresh_repositories() -> dict[str, Any]:
         "milestones": InMemoryKeyedRepository[Any](),
         "alerts": InMemoryKeyedRepository[Any](),
         "diagnoses": InMemoryKeyedRepository[Any](),
+        "periods": InMemoryKeyedRepository[Any](),
         "bookmarks": InMemoryBookmarkRepository(),
         "outbox": InMemoryOutbox(),
     }

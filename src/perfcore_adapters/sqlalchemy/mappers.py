@@ -227,6 +227,8 @@ def evidence_from(row: Any) -> Any:
         row.source,
         row.external_id,
         fields_from(row.fields, row.field_types),
+        int(row.version or 1),
+        row.supersedes or None,
     )
 
 

@@ -3,8 +3,9 @@
 :func:`score_periods` computes indicator values with :mod:`perfcore_adapters.sqlalchemy.pushdown`,
 builds the domain scorecards and stores them; :func:`refresh_dirty` recomputes only the
 (subject, period) pairs touched by evidence written after the ``scored_through_seq`` watermark —
-new rows and the rows a correction superseded — and advances the watermark in the same
-transaction (a crash repeats the refresh rather than skipping it).
+new rows, the rows a correction superseded, and the later, already scored periods whose cumulative
+window reads a touched day (:mod:`perfcore.services.staleness`) — and advances the watermark in
+the same transaction (a crash repeats the refresh rather than skipping it).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from perfcore.domain.values import Period, SubjectRef
 from perfcore.plan import Plan
 from perfcore.ports.records import PeriodScoring
 from perfcore.services.records import ScorecardRecord
+from perfcore.services.staleness import has_cumulative, later_periods_reaching
 from perfcore_adapters.sqlalchemy import mappers as m
 from perfcore_adapters.sqlalchemy import tables as t
 from perfcore_adapters.sqlalchemy.pushdown import _check_zone, _compute, _zone_name
@@ -111,10 +113,40 @@ def dirty_pairs(
         )
         days.update((k, i2, d) for k, i2, d in conn.execute(old))
     pairs: set[tuple[SubjectRef, Period]] = set()
+    latest: dict[tuple[str, str, Period], dt.date] = {}
     for kind, ident, day in days:
-        period = Period.containing(plan.period_kind, dt.date.fromisoformat(day))
+        date = dt.date.fromisoformat(day)
+        period = Period.containing(plan.period_kind, date)
         pairs.add((m.subject_from(kind, ident), period))
+        at = (kind, ident, period)
+        latest[at] = max(latest.get(at, date), date)
+    if latest and has_cumulative(plan):
+        pairs |= _later_scored(conn, plan, latest)
     return pairs, top
+
+
+def _later_scored(
+    conn: sa.Connection, plan: Plan, latest: dict[tuple[str, str, Period], dt.date]
+) -> set[tuple[SubjectRef, Period]]:
+    """Already scored later periods whose cumulative window reads a touched day (``latest``:
+    the last touched day per subject and period)."""
+    ps = t.period_scorings
+    wanted = {(k, i) for k, i, _p in latest}
+    scored: dict[tuple[str, str], set[str]] = {}
+    rows = conn.execute(sa.select(ps.c.subject_kind, ps.c.subject_id, ps.c.period_key))
+    for kind, ident, key in rows:
+        if (kind, ident) in wanted:
+            scored.setdefault((kind, ident), set()).add(key)
+    out: set[tuple[SubjectRef, Period]] = set()
+    for (kind, ident, _period), day in latest.items():
+        keys = scored.get((kind, ident))
+        if not keys:
+            continue
+        until = max(Period.parse(k).end for k in keys)
+        for later in later_periods_reaching(plan, day, until):
+            if later.key in keys:
+                out.add((m.subject_from(kind, ident), later))
+    return out
 
 
 def refresh_dirty(

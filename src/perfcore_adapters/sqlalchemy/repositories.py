@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from perfcore.domain.errors import Conflict
-from perfcore.domain.values import SubjectRef, ensure_aware
+from perfcore.domain.values import SubjectKind, SubjectRef, ensure_aware
 from perfcore.ports.records import PeriodScoring, PlanVersion, QuarantinedRecord
+from perfcore.services.records import AcceptedEvidence
 from perfcore_adapters.sqlalchemy import mappers as m
 from perfcore_adapters.sqlalchemy import tables as t
 from perfcore_adapters.sqlalchemy.dialect import insert_for, is_sqlite
@@ -80,6 +81,16 @@ def _sqlite_number(value: object) -> object:
     return str(value) if isinstance(value, Decimal) else value
 
 
+_COL = {name: i for i, name in enumerate(_EV_COLUMNS)}
+_KIND_TEXT = {k: k.value for k in SubjectKind}
+_PLAIN = frozenset({Decimal, str, bool, type(None)})
+
+
+def _col(row: dict[str, Any] | tuple[object, ...], name: str) -> Any:
+    """Column ``name`` of a buffered row (a dict, or on SQLite a final tuple)."""
+    return row[_COL[name]] if isinstance(row, tuple) else row[name]
+
+
 def subject_filter(table: sa.Table, subject: SubjectRef) -> sa.ColumnElement[bool]:
     """``subject_kind = … AND subject_id = …`` for ``table``."""
     return sa.and_(table.c.subject_kind == subject.kind.value, table.c.subject_id == subject.id)
@@ -93,8 +104,9 @@ class SqlEvidenceRepository:
 
     def __init__(self, uow: SqlAlchemyUnitOfWork) -> None:
         self._uow = uow
-        self._pending: dict[str, tuple[object, dict[str, Any]]] = {}
+        self._pending: dict[str, tuple[object, dict[str, Any] | tuple[object, ...]]] = {}
         self._absent: set[str] = set()
+        self._recorded: tuple[object, str] = (None, "")
         self._slots: dict[str, dict[str, tuple[int, str]]] = {}
         self.written_keys: list[tuple[str, str, str, str]] = []
 
@@ -173,12 +185,94 @@ class SqlEvidenceRepository:
         at = ensure_aware(at, field="at")
         values = getattr(evidence, "values", None)
         slots = self.slots(evidence_type, values) if isinstance(values, Mapping) else None
-        row = m.evidence_row(
-            key, evidence, subject, evidence_type, at, self._uow.period_tz(), slots
-        )
+        tz = self._uow.period_tz()
+        row: dict[str, Any] | tuple[object, ...] | None = None
+        if type(evidence) is AcceptedEvidence and is_sqlite(self._uow.connection):
+            row = self._sqlite_row(key, evidence, subject, evidence_type, at, tz, slots)
+        if row is None:
+            row = m.evidence_row(key, evidence, subject, evidence_type, at, tz, slots)
         self._pending[key] = (evidence, row)
         if len(self._pending) >= self.flush_at:
             self.flush()
+
+    def _sqlite_row(
+        self,
+        key: str,
+        item: AcceptedEvidence,
+        subject: SubjectRef,
+        evidence_type: str,
+        at: dt.datetime,
+        tz: dt.tzinfo,
+        slots: Mapping[str, tuple[int, str]] | None,
+    ) -> tuple[object, ...] | None:
+        """The final SQLite tuple of an original record whose values are numbers, text,
+        booleans or nulls (what bulk ingest stores), built directly — the same values as
+        ``_sqlite_tuple(m.evidence_row(...))``; ``None`` for anything else."""
+        values = item.values
+        if getattr(item, "version", 1) != 1 or getattr(item, "supersedes", None):
+            return None
+        for value in values.values():
+            if type(value) not in _PLAIN:
+                return None
+        numbers: list[object] = [None] * 8
+        for name, (slot, kind) in (slots or {}).items():
+            value = values.get(name)
+            if value is None:
+                continue
+            if kind == "number" and type(value) is Decimal:
+                numbers[slot] = str(value)
+            elif kind == "boolean" and type(value) is bool:
+                numbers[slot] = int(value)
+            else:
+                numbers[slot] = _sqlite_number(m.slot_value(value, kind))
+        recorded_at = item.recorded_at
+        cached, recorded = self._recorded
+        if cached is not recorded_at:
+            recorded = m.naive_utc(recorded_at).isoformat(" ", "microseconds")
+            self._recorded = (recorded_at, recorded)
+        day = at.astimezone(tz).date().isoformat()
+        return (
+            key,
+            evidence_type,
+            _KIND_TEXT[subject.kind],
+            subject.id,
+            m.naive_utc(at).isoformat(" ", "microseconds"),
+            day,
+            day[:7],
+            recorded,
+            item.source,
+            item.external_id,
+            1,
+            None,
+            m.fields_json(values),
+            None,
+            None,
+            *numbers,
+        )
+
+    def stored_keys(self, keys: Collection[str]) -> builtins.set[str]:
+        """The keys among ``keys`` already stored or buffered, with one query per 500 keys
+        (bulk ingest); the others are remembered as absent in this unit of work, so neither
+        :meth:`get_by_idempotency_key` nor :meth:`add` looks them up again."""
+        found = {k for k in keys if k in self._pending}
+        rest = [k for k in dict.fromkeys(keys) if k not in found and k not in self._absent]
+        conn = self._uow.connection
+        e = t.evidence
+        for i in range(0, len(rest), 500):
+            part = rest[i : i + 500]
+            if is_sqlite(conn):
+                raw = conn.connection.driver_connection
+                assert raw is not None
+                marks = ",".join("?" * len(part))
+                sql = f"SELECT idempotency_key FROM evidence WHERE idempotency_key IN ({marks})"
+                rows: Any = raw.execute(sql, part).fetchall()
+            else:
+                rows = conn.execute(
+                    sa.select(e.c.idempotency_key).where(e.c.idempotency_key.in_(part))
+                )
+            found.update(r[0] for r in rows)
+        self._absent.update(k for k in rest if k not in found)
+        return found
 
     def flush(self) -> None:
         """Write buffered rows; a key another writer stored meanwhile raises ``Conflict``."""
@@ -191,20 +285,22 @@ class SqlEvidenceRepository:
             raw = conn.connection.driver_connection
             assert raw is not None
             cur = raw.cursor()  # the driver opens the transaction before the first INSERT
-            cur.executemany(_SQLITE_INSERT, [_sqlite_tuple(r) for r in rows])
+            cur.executemany(
+                _SQLITE_INSERT, [r if isinstance(r, tuple) else _sqlite_tuple(r) for r in rows]
+            )
             written = cur.rowcount
             cur.close()
         else:
             stmt = insert_for(conn, t.evidence).on_conflict_do_nothing(
                 index_elements=["idempotency_key"]
             )
-            written = conn.execute(stmt, rows).rowcount
+            written = conn.execute(stmt, rows).rowcount  # type: ignore[arg-type]  # dicts here
         if 0 <= written < len(rows):
             raise Conflict(
                 f"{len(rows) - written} evidence key(s) were stored by another writer",
                 field="idempotency_key",
             )
-        replaced = [r["supersedes"] for r in rows if r["supersedes"]]
+        replaced = [_col(r, "supersedes") for r in rows if _col(r, "supersedes")]
         if replaced:
             conn.execute(
                 t.evidence.update()
@@ -212,7 +308,13 @@ class SqlEvidenceRepository:
                 .values(is_current=False)
             )
         self.written_keys.extend(
-            (r["subject_kind"], r["subject_id"], r["period_day"], r["evidence_type"]) for r in rows
+            (
+                _col(r, "subject_kind"),
+                _col(r, "subject_id"),
+                _col(r, "period_day"),
+                _col(r, "evidence_type"),
+            )
+            for r in rows
         )
 
     def get_by_idempotency_key(self, key: str) -> object | None:
@@ -220,7 +322,7 @@ class SqlEvidenceRepository:
         pending = self._pending.get(key)
         if pending is not None:
             return pending[0]
-        if not self._exists(key):
+        if key in self._absent or not self._exists(key):
             self._absent.add(key)
             return None
         row = self._uow.connection.execute(
@@ -236,7 +338,8 @@ class SqlEvidenceRepository:
         start: dt.datetime | None = None,
         end: dt.datetime | None = None,
     ) -> builtins.list[object]:
-        """Evidence matching every filter (``start <= occurred_at < end``), by time then key."""
+        """Current evidence (superseded versions left out) matching every filter
+        (``start <= occurred_at < end``), by time then key."""
         self.flush()
         e = t.evidence
         stmt = sa.select(e)
@@ -248,7 +351,20 @@ class SqlEvidenceRepository:
             stmt = stmt.where(e.c.occurred_at >= m.naive_utc(ensure_aware(start, field="start")))
         if end is not None:
             stmt = stmt.where(e.c.occurred_at < m.naive_utc(ensure_aware(end, field="end")))
+        stmt = stmt.where(e.c.is_current.is_(True))
         stmt = stmt.order_by(e.c.occurred_at, e.c.idempotency_key)
+        return [m.evidence_from(r) for r in self._uow.connection.execute(stmt)]
+
+    def versions(self, source: str, external_id: str) -> builtins.list[object]:
+        """Every stored version of ``(source, external_id)``, oldest first (superseded ones
+        included: they are kept for audit)."""
+        self.flush()
+        e = t.evidence
+        stmt = (
+            sa.select(e)
+            .where(e.c.source == source, e.c.external_id == external_id)
+            .order_by(e.c.version, e.c.seq)
+        )
         return [m.evidence_from(r) for r in self._uow.connection.execute(stmt)]
 
     def subjects(self) -> builtins.list[SubjectRef]:

@@ -74,6 +74,7 @@ evidence = sa.Table(
     sa.Column("doc", Json, nullable=True),
     *(sa.Column(f"n{i}", sa.Numeric(), nullable=True) for i in range(8)),
     sa.Index(None, "subject_kind", "subject_id", "occurred_at"),
+    sa.Index(None, "source", "external_id", "version"),
     sa.Index(
         "ix_evidence_type_month_covering",
         "evidence_type",

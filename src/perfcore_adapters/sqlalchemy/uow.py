@@ -100,6 +100,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.milestones = SqlKeyedRepository(self, "milestone")
         self.alerts = SqlKeyedRepository(self, "alert")
         self.diagnoses = SqlKeyedRepository(self, "diagnosis")
+        self.periods = SqlKeyedRepository(self, "period")
         self.ledger = SqlLedgerRepository(self)
         self.bookmarks = SqlBookmarkRepository(self)
         self.outbox = SqlOutbox(self)
@@ -109,6 +110,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             self.milestones,
             self.alerts,
             self.diagnoses,
+            self.periods,
         )
 
     # ------------------------------------------------------------------ life cycle

@@ -26,7 +26,12 @@ from perfcore.services.handlers.calibration import (
 )
 from perfcore.services.handlers.challenge import diagnose_challenge
 from perfcore.services.handlers.clock import complete_milestone, deliver, tick_clock
-from perfcore.services.handlers.evidence import ingest_batch, record_evidence, sync_source
+from perfcore.services.handlers.evidence import (
+    correct_evidence,
+    ingest_batch,
+    record_evidence,
+    sync_source,
+)
 from perfcore.services.handlers.incentives import evaluate_incentives, redeem
 from perfcore.services.handlers.plan import apply_plan
 from perfcore.services.handlers.reviews import (
@@ -38,7 +43,11 @@ from perfcore.services.handlers.reviews import (
     submit_review,
     submit_self_assessment,
 )
-from perfcore.services.handlers.scorecards import compute_scorecards, refresh_on_evidence
+from perfcore.services.handlers.scorecards import (
+    close_period,
+    compute_scorecards,
+    refresh_on_evidence,
+)
 from perfcore.services.messagebus import CommandHandler, EventHandler
 
 __all__ = ["COMMAND_HANDLERS", "EVENT_HANDLERS"]
@@ -46,6 +55,8 @@ __all__ = ["COMMAND_HANDLERS", "EVENT_HANDLERS"]
 COMMAND_HANDLERS: Mapping[type[commands.Command], CommandHandler] = {
     commands.ApplyPlan: apply_plan,
     commands.RecordEvidence: record_evidence,
+    commands.CorrectEvidence: correct_evidence,
+    commands.ClosePeriod: close_period,
     commands.IngestBatch: ingest_batch,
     commands.SyncSource: sync_source,
     commands.ComputeScorecards: compute_scorecards,

@@ -4,15 +4,24 @@ Every input record is either accepted (stored under its idempotency key; a repea
 quarantined with a reason — read = accepted + rejected + duplicates, reported in
 ``SourceSynced``. Accepted records emit ``EvidenceRecorded`` with the period keys they touch, so
 that scorecards are refreshed only for those (subject, period) pairs.
+
+Corrections (semantics.md "Evidence"): version n+1 of a record supersedes version n, which stays
+stored for audit; the refresh touches the period of the old *and* the new version. A correction
+that does not follow the current version is a conflict, quarantined with the reason. Periods that
+are closed (``ClosePeriod``) are not re-scored by new evidence: the pair is *held* (listed on the
+``ClosedPeriod`` record) until an explicit ``ComputeScorecards``. Late evidence also re-scores the
+later, already scored periods whose cumulative indicators read its day
+(:mod:`perfcore.services.staleness`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
 
-from attrs import define, field, frozen
+from attrs import define, evolve, field, frozen
 
 from perfcore.domain.errors import NotFound
 from perfcore.domain.events import (
@@ -21,19 +30,27 @@ from perfcore.domain.events import (
     ScorecardsStale,
     SourceSynced,
 )
-from perfcore.domain.evidence import EvidenceRecord
-from perfcore.domain.values import SubjectRef
+from perfcore.domain.evidence import EvidenceRecord, Rejection, validate_record
+from perfcore.domain.values import Period, SubjectRef
 from perfcore.plan import Plan
 from perfcore.plan.model import SourceSpec
 from perfcore.plan.problems import did_you_mean
 from perfcore.ports.records import QuarantinedRecord, SourceBookmark
 from perfcore.ports.uow import AbstractUnitOfWork
-from perfcore.services.commands import IngestBatch, RecordEvidence, SyncSource
+from perfcore.services.commands import CorrectEvidence, IngestBatch, RecordEvidence, SyncSource
 from perfcore.services.context import Context
 from perfcore.services.ingest import Mapped, Rejected, map_row, to_evidence
-from perfcore.services.records import AcceptedEvidence
+from perfcore.services.records import AcceptedEvidence, ClosedPeriod
+from perfcore.services.staleness import has_cumulative, later_periods_reaching
 
-__all__ = ["IngestResult", "ingest_batch", "record_evidence", "sync_source"]
+__all__ = [
+    "CorrectionResult",
+    "IngestResult",
+    "correct_evidence",
+    "ingest_batch",
+    "record_evidence",
+    "sync_source",
+]
 
 
 @frozen
@@ -51,21 +68,76 @@ def _digest(row: Mapping[str, object]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
+@frozen
+class CorrectionResult:
+    """What a correction did.
+
+    - ``outcome``: ``"corrected"``, ``"duplicate"`` (this exact version was already stored) or
+      ``"rejected"`` (quarantined; ``reason`` says why, e.g. a stale version).
+    - ``key`` / ``version``: the new version's idempotency key and number.
+    - ``rescored``: the open period keys whose scorecards were marked stale (the old and the new
+      version's period, and later periods whose cumulative window reads them).
+    - ``held``: closed period keys touched by the correction: stored, *not* re-scored until an
+      explicit ``ComputeScorecards``.
+    """
+
+    outcome: str
+    key: str
+    version: int
+    reason: str = ""
+    rescored: tuple[str, ...] = ()
+    held: tuple[str, ...] = ()
+
+
 @define
 class _Touched:
-    """What one ingest touched: (subject, period key) pairs and (subject, ISO day) pairs."""
+    """What one ingest touched: (subject, period key) pairs and (subject, ISO day) pairs; after
+    :func:`_emit_stale`, ``held`` are the pairs of closed periods and ``rescored`` the others."""
 
     pairs: set[tuple[SubjectRef, str]] = field(factory=set)
     days: set[tuple[SubjectRef, str]] = field(factory=set)
+    held: set[tuple[SubjectRef, str]] = field(factory=set)
+    rescored: set[tuple[SubjectRef, str]] = field(factory=set)
+
+    def touch(self, plan: Plan, ev: AcceptedEvidence) -> str:
+        """Mark ``ev``'s period and day; returns the period key."""
+        key = plan.period_of(ev.occurred_at).key
+        self.pairs.add((ev.subject, key))
+        self.days.add((ev.subject, ev.occurred_at.astimezone(plan.tz).date().isoformat()))
+        return key
 
 
 def _same(a: AcceptedEvidence, b: AcceptedEvidence) -> bool:
-    return (a.subject, a.evidence_type, a.occurred_at, dict(a.values)) == (
-        b.subject,
-        b.evidence_type,
-        b.occurred_at,
-        dict(b.values),
-    )
+    return (
+        a.subject,
+        a.evidence_type,
+        a.occurred_at,
+        dict(a.values),
+        a.version,
+        a.supersedes,
+    ) == (b.subject, b.evidence_type, b.occurred_at, dict(b.values), b.version, b.supersedes)
+
+
+def _chain_problem(uow: AbstractUnitOfWork, ev: AcceptedEvidence) -> Rejected | AcceptedEvidence:
+    """The current version a correction supersedes, or why it may not (a conflict)."""
+    versions: list[AcceptedEvidence] = uow.evidence.versions(ev.source, ev.external_id)
+    if not versions:
+        return Rejected(
+            f"conflict: correction (version {ev.version}) of {ev.source}/{ev.external_id}, "
+            "which has no recorded original; record version 1 first",
+            "supersedes",
+        )
+    current = versions[-1]
+    if ev.version != current.version + 1 or ev.supersedes != current.key:
+        kind = "stale" if ev.version <= current.version else "skipped"
+        return Rejected(
+            f"conflict: {kind} correction (version {ev.version} superseding "
+            f"{ev.supersedes!r}) of {ev.source}/{ev.external_id}; the current version is "
+            f"{current.version} (key {current.key!r}): send version {current.version + 1} "
+            f"with supersedes={current.key!r}",
+            "version" if ev.supersedes == current.key else "supersedes",
+        )
+    return current
 
 
 def _store(
@@ -74,35 +146,47 @@ def _store(
     plan: Plan,
     record: EvidenceRecord,
     stale: _Touched,
-) -> str:
-    """Store one validated record: ``"accepted"``, ``"duplicate"`` (same key, same content) or
-    ``"rejected"`` (same key, different content: a correction must be a new version)."""
+) -> tuple[str, str]:
+    """Store one validated record: ``("accepted" | "corrected" | "duplicate" | "rejected",
+    reason)``. The same key with different content is rejected (a correction must be a new
+    version), and so is a correction that does not follow the current version."""
     ev = AcceptedEvidence.from_record(record)
     existing: AcceptedEvidence | None = uow.evidence.get_by_idempotency_key(ev.key)
+    if existing is not None and _same(existing, ev):
+        return "duplicate", ""
+    old: AcceptedEvidence | None = None
+    if ev.version > 1:
+        found = _chain_problem(uow, ev)
+        if isinstance(found, Rejected):
+            _quarantine(uow, ctx, ev.source, _payload(ev), found)
+            return "rejected", found.reason
+        old = found
     if existing is not None:
-        if _same(existing, ev):
-            return "duplicate"
         reason = (
             f"conflicts with the stored record {ev.key!r} (same source and external id, "
             "different content); send a correction as a new version"
         )
         _quarantine(uow, ctx, ev.source, _payload(ev), Rejected(reason, "external_id"))
-        return "rejected"
+        return "rejected", reason
     uow.evidence.add(
         ev.key, ev, subject=ev.subject, evidence_type=ev.evidence_type, at=ev.occurred_at
     )
-    period = plan.period_of(ev.occurred_at)
-    stale.pairs.add((ev.subject, period.key))
-    stale.days.add((ev.subject, ev.occurred_at.astimezone(plan.tz).date().isoformat()))
-    uow.emit(EvidenceRecorded(ev.key, ev.subject, ev.evidence_type, ev.occurred_at, (period.key,)))
-    return "accepted"
+    keys = [stale.touch(plan, ev)]
+    if old is not None:
+        old_key = stale.touch(plan, old)
+        if old_key not in keys:
+            keys.append(old_key)
+    uow.emit(EvidenceRecorded(ev.key, ev.subject, ev.evidence_type, ev.occurred_at, tuple(keys)))
+    return ("accepted" if old is None else "corrected"), ""
 
 
 def _payload(ev: AcceptedEvidence) -> dict[str, object]:
+    chain = {"version": str(ev.version), "supersedes": ev.supersedes} if ev.version > 1 else {}
     return {
         "subject": str(ev.subject),
         "external_id": ev.external_id,
         "occurred_at": ev.occurred_at.isoformat(),
+        **chain,
         **{k: v if isinstance(v, str) else str(v) for k, v in ev.values.items()},
     }
 
@@ -143,31 +227,170 @@ def record_evidence(cmd: RecordEvidence, ctx: Context) -> bool:
         external = cmd.external_id or _digest(
             {"subject": str(subject), "at": cmd.occurred_at.isoformat(), **cmd.values}
         )
-        result = to_evidence(
-            plan,
-            cmd.evidence_type,
-            subject=subject,
-            source=cmd.source,
-            external_id=external,
-            occurred_at=cmd.occurred_at,
-            fields=cmd.values,
-            recorded_at=now,
-            idempotency_key=cmd.idempotency_key,
-        )
+        if cmd.version != 1 or cmd.supersedes:
+            result = _versioned(
+                plan,
+                cmd.evidence_type,
+                subject=subject,
+                source=cmd.source,
+                external_id=external,
+                occurred_at=cmd.occurred_at,
+                fields=cmd.values,
+                recorded_at=now,
+                idempotency_key=cmd.idempotency_key,
+                version=cmd.version,
+                supersedes=cmd.supersedes,
+            )
+        else:
+            result = to_evidence(
+                plan,
+                cmd.evidence_type,
+                subject=subject,
+                source=cmd.source,
+                external_id=external,
+                occurred_at=cmd.occurred_at,
+                fields=cmd.values,
+                recorded_at=now,
+                idempotency_key=cmd.idempotency_key,
+            )
         if isinstance(result, Rejected):
             _quarantine(uow, ctx, cmd.source, raw_row, result)
             uow.commit()
             return False
         stale = _Touched()
-        outcome = _store(uow, ctx, plan, result, stale)
-        _emit_stale(uow, stale)
+        outcome, _reason = _store(uow, ctx, plan, result, stale)
+        _emit_stale(uow, ctx, plan, stale)
         uow.commit()
-        return outcome == "accepted"
+        return outcome in ("accepted", "corrected")
 
 
-def _emit_stale(uow: AbstractUnitOfWork, stale: _Touched) -> None:
-    if stale.pairs:
-        uow.emit(ScorecardsStale(_ordered(stale.pairs), _ordered(stale.days)))
+def _versioned(
+    plan: Plan,
+    evidence_type: str,
+    *,
+    subject: SubjectRef,
+    source: str,
+    external_id: str,
+    occurred_at: dt.datetime,
+    fields: Mapping[str, object],
+    recorded_at: dt.datetime,
+    version: int,
+    supersedes: str = "",
+    idempotency_key: str = "",
+) -> EvidenceRecord | Rejected:
+    """Like :func:`perfcore.services.ingest.to_evidence`, for a version > 1 (a correction):
+    the domain's ``validate_record`` checks the version and defaults ``supersedes`` to the
+    default key of version − 1."""
+    raw: dict[str, object] = {
+        "subject": subject,
+        "source": source,
+        "external_id": external_id,
+        "occurred_at": occurred_at,
+        "version": version,
+        "fields": {k: v.strip() if isinstance(v, str) else v for k, v in fields.items()},
+    }
+    if supersedes:
+        raw["supersedes"] = supersedes
+    if idempotency_key:
+        raw["idempotency_key"] = idempotency_key
+    result = validate_record(plan.evidence_types[evidence_type], raw, recorded_at=recorded_at)
+    return Rejected.of(result) if isinstance(result, Rejection) else result
+
+
+def correct_evidence(cmd: CorrectEvidence, ctx: Context) -> CorrectionResult:
+    """Write version n+1 of the stored record ``cmd.key`` (see :class:`CorrectEvidence`).
+
+    Raises:
+        NotFound: no evidence is stored under ``cmd.key`` (field ``key``).
+    """
+    plan: Plan = ctx.plan()
+    now = ctx.clock.now()
+    with ctx.uow as uow:
+        old: AcceptedEvidence | None = uow.evidence.get_by_idempotency_key(cmd.key)
+        if old is None:
+            raise NotFound(
+                f"no evidence with key {cmd.key!r}",
+                field="key",
+                valid="the idempotency key of a stored evidence record",
+            )
+        version = old.version + 1
+        result = _versioned(
+            plan,
+            old.evidence_type,
+            subject=cmd.subject or old.subject,
+            source=old.source,
+            external_id=old.external_id,
+            occurred_at=cmd.occurred_at or old.occurred_at,
+            fields={**old.values, **cmd.values},
+            recorded_at=now,
+            version=version,
+            supersedes=old.key,
+        )
+        if isinstance(result, Rejected):
+            row = {"key": cmd.key, **cmd.values}
+            _quarantine(uow, ctx, old.source, row, result)
+            uow.commit()
+            return CorrectionResult("rejected", "", version, result.reason)
+        stale = _Touched()
+        outcome, reason = _store(uow, ctx, plan, result, stale)
+        _emit_stale(uow, ctx, plan, stale)
+        uow.commit()
+    return CorrectionResult(
+        outcome,
+        result.key,
+        version,
+        reason,
+        tuple(sorted({k for _s, k in stale.rescored})),
+        tuple(sorted({k for _s, k in stale.held})),
+    )
+
+
+def _closed(uow: AbstractUnitOfWork, cache: dict[str, ClosedPeriod | None], key: str) -> bool:
+    if key not in cache:
+        cache[key] = uow.periods.get(key)
+    return cache[key] is not None
+
+
+def _emit_stale(uow: AbstractUnitOfWork, ctx: Context, plan: Plan, stale: _Touched) -> None:
+    """Emit ``ScorecardsStale`` for what ``stale`` touched: its pairs, plus the later scored
+    periods whose cumulative window reads a touched day; pairs and days of closed periods are
+    held instead (listed on their ``ClosedPeriod``), not re-scored."""
+    if not stale.pairs:
+        return
+    pairs = set(stale.pairs)
+    if has_cumulative(plan):
+        until = ctx.clock.now().astimezone(plan.tz).date()
+        latest: dict[tuple[SubjectRef, str], dt.date] = {}
+        for subject, day in stale.days:
+            date = dt.date.fromisoformat(day)
+            at = (subject, Period.containing(plan.period_kind, date).key)
+            latest[at] = max(latest.get(at, date), date)
+        for (subject, _key), date in latest.items():
+            for period in later_periods_reaching(plan, date, until):
+                pair = (subject, period.key)
+                if pair not in pairs and uow.scorecards.get(subject, period.key) is not None:
+                    pairs.add(pair)
+    cache: dict[str, ClosedPeriod | None] = {}
+    stale.held = {p for p in pairs if _closed(uow, cache, p[1])}
+    stale.rescored = pairs - stale.held
+    days = stale.days
+    if stale.held:
+        days = {
+            (s, d)
+            for s, d in stale.days
+            if not _closed(
+                uow, cache, Period.containing(plan.period_kind, dt.date.fromisoformat(d)).key
+            )
+        }
+        for key in sorted({k for _s, k in stale.held}):
+            closed = cache[key]
+            assert closed is not None
+            subjects = {str(s) for s, k in stale.held if k == key}
+            merged = tuple(sorted(set(closed.held) | subjects))
+            if merged != closed.held:
+                uow.periods.add(key, evolve(closed, held=merged))
+    if stale.rescored:
+        uow.emit(ScorecardsStale(_ordered(stale.rescored), _ordered(days)))
 
 
 def _ordered(pairs: set[tuple[SubjectRef, str]]) -> tuple[tuple[SubjectRef, str], ...]:
@@ -216,14 +439,14 @@ def _ingest_rows(
             _quarantine(uow, ctx, name, row, result)
             rejected += 1
             continue
-        outcome = _store(uow, ctx, plan, result, stale)
-        if outcome == "accepted":
+        outcome, _reason = _store(uow, ctx, plan, result, stale)
+        if outcome in ("accepted", "corrected"):
             accepted += 1
         elif outcome == "duplicate":
             duplicates += 1
         else:
             rejected += 1
-    _emit_stale(uow, stale)
+    _emit_stale(uow, ctx, plan, stale)
     return IngestResult(read, accepted, duplicates, rejected)
 
 

@@ -8,21 +8,27 @@ Plan versions and history: late evidence for a period that was already scored re
 their back); a period scored for the first time uses the current version; an explicit
 ``ComputeScorecards`` re-scores with the current version and records that. Only the
 (subject, period) pairs touched by new evidence are refreshed (``ScorecardsStale``).
+
+Closed periods (``ClosePeriod``) are never re-scored by the refresh; evidence landing in them is
+stored and the subject is *held* on the ``ClosedPeriod`` record until an explicit
+``ComputeScorecards`` of the period, which re-scores it and clears the hold.
 """
 
 from __future__ import annotations
+
+from attrs import evolve
 
 from perfcore.domain.events import ScorecardComputed, ScorecardsStale
 from perfcore.domain.values import Period, SubjectRef
 from perfcore.plan import Plan
 from perfcore.ports.records import PeriodScoring
 from perfcore.ports.uow import AbstractUnitOfWork
-from perfcore.services.commands import ComputeScorecards
+from perfcore.services.commands import ClosePeriod, ComputeScorecards
 from perfcore.services.context import Context
 from perfcore.services.measuring import evidence_for, score_subject
-from perfcore.services.records import ScorecardRecord
+from perfcore.services.records import ClosedPeriod, ScorecardRecord
 
-__all__ = ["compute_scorecards", "refresh_on_evidence", "score_into"]
+__all__ = ["close_period", "compute_scorecards", "refresh_on_evidence", "score_into"]
 
 
 def _plan_that_scored(
@@ -86,8 +92,49 @@ def compute_scorecards(cmd: ComputeScorecards, ctx: Context) -> list[ScorecardRe
                     {e.subject for e in uow.evidence.list(start=start, end=end)}, key=str
                 )
             out.extend(score_into(uow, ctx, plan, s, period) for s in subjects)
+            _release(uow, period.key, subjects, everyone=not cmd.subjects)
         uow.commit()
     return out
+
+
+def _release(
+    uow: AbstractUnitOfWork, key: str, subjects: list[SubjectRef], *, everyone: bool
+) -> None:
+    """An explicit recompute of a closed period clears the hold of the subjects it scored."""
+    closed: ClosedPeriod | None = uow.periods.get(key)
+    if closed is None or not closed.held:
+        return
+    done = {str(s) for s in subjects}
+    held = () if everyone else tuple(h for h in closed.held if h not in done)
+    if held != closed.held:
+        uow.periods.add(key, evolve(closed, held=held))
+
+
+def close_period(cmd: ClosePeriod, ctx: Context) -> ClosedPeriod | None:
+    """Close (or, with ``reopen``, open again) a period; returns the stored record (``None``
+    after a reopen, which refreshes the held subjects). Closing a closed period keeps the first
+    record.
+
+    Raises:
+        InvalidPeriod: ``period_key`` is not a period key (field ``period_key``).
+    """
+    period = Period.parse(cmd.period_key, field="period_key")
+    with ctx.uow as uow:
+        existing: ClosedPeriod | None = uow.periods.get(period.key)
+        if cmd.reopen:
+            if existing is not None:
+                uow.periods.add(period.key, None)
+                if existing.held:  # what was held is refreshed now that the period is open
+                    pairs = tuple((SubjectRef.parse(h), period.key) for h in existing.held)
+                    uow.emit(ScorecardsStale(pairs))
+                uow.commit()
+            return None
+        if existing is not None:
+            return existing
+        record = ClosedPeriod(period.key, ctx.clock.now(), cmd.by, cmd.reason)
+        uow.periods.add(period.key, record)
+        uow.commit()
+    return record
 
 
 def refresh_on_evidence(event: ScorecardsStale, ctx: Context) -> None:
@@ -95,7 +142,12 @@ def refresh_on_evidence(event: ScorecardsStale, ctx: Context) -> None:
     touched — and only those."""
     current: Plan = ctx.plan()
     with ctx.uow as uow:
+        closed: dict[str, bool] = {}
         for subject, key in event.pairs:
+            if key not in closed:
+                closed[key] = uow.periods.get(key) is not None
+            if closed[key]:
+                continue  # held until an explicit recompute (see the evidence handlers)
             found = _plan_that_scored(uow, ctx, subject, key)
             if found is None:
                 score_into(uow, ctx, current, subject, Period.parse(key), incremental=True)
