@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from perfcore.domain.calibration import normalise
+from perfcore.domain.calibration.bias import rater_bias
 from perfcore.domain.calibration.session import CalibrationSession
 from perfcore.domain.errors import NotFound, PolicyDenied
 from perfcore.domain.ledger import LedgerEntry
@@ -265,10 +266,46 @@ def _suggestions(
     return out
 
 
+def _rater_bias(session: CalibrationSession) -> list[Row]:
+    """Per-rater bias statistics and flags over the original ratings
+    (:func:`perfcore.domain.calibration.bias.rater_bias`, anchors-domain.md §1.5): leniency /
+    severity t, range restriction, middle share, distribution vs guideline. Raters with fewer
+    than 4 ratings are suppressed (no statistics, no flags). Empty without a bucket mapping."""
+    if session.mapping is None:
+        return []
+    batch, subjects, raters = session.rating_batch()
+    if not subjects:
+        return []
+    report = rater_bias(batch, mapping=session.mapping, guideline=session.guideline, names=raters)
+
+    def fixed(x: float | None, places: str = "0.01") -> str | None:
+        return None if x is None else format(Decimal(repr(x)).quantize(Decimal(places)))
+
+    rows: list[Row] = []
+    for r in report.raters:
+        rows.append(
+            {
+                "rater": raters[r.rater],
+                "ratings": r.n,
+                "suppressed": r.suppressed,
+                "mean": fixed(r.mean),
+                "leniency_t": fixed(r.t),
+                "range_ratio": fixed(r.range_ratio),
+                "middle_share": fixed(r.middle_share),
+                "flags": [
+                    {"kind": f.kind, "statistic": fixed(f.statistic), "sentence": f.sentence}
+                    for f in r.flags
+                ],
+            }
+        )
+    return rows
+
+
 def calibration_grid(bus: MessageBus, session_id: str) -> Row:
     """A session as a grid: each subject's original and calibrated rating and bucket, the
-    normalisation suggestion of the plan's method (shown, never applied), the head count per
-    bucket, and the live guideline check."""
+    normalisation suggestion of the plan's method (shown, never applied), per-rater bias
+    statistics and flags (``raters``; suppressed below 4 ratings), the head count per bucket,
+    and the live guideline check."""
     plan: Plan = bus.ctx.plan()
     with bus.uow as uow:
         session: CalibrationSession | None = uow.calibrations.get(session_id)
@@ -302,6 +339,7 @@ def calibration_grid(bus: MessageBus, session_id: str) -> Row:
         "state": session.state.value,
         "method": method,
         "subjects": subjects,
+        "raters": _rater_bias(session),
         "buckets": session.bucket_counts() if session.mapping is not None else {},
         "guideline_ok": None if check is None else check.ok,
         "guideline_summary": "" if check is None else check.summary(),
