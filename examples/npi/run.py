@@ -31,12 +31,17 @@ def main(notifier: RecordingNotifier | None = None) -> MessageBus:
         for m, o, at, ok, cause in CLOSED
     ]
     bus.handle(commands.IngestBatch("project_tool", rows))
-    for m, _o, at, _ok, _c in CLOSED:
-        bus.handle(commands.CompleteMilestone(m, dt.datetime.fromisoformat(at)))
+    for m, _o, at, _ok, cause in CLOSED:
+        # a late completion needs a root-cause category (perfcore.domain.milestone.RootCause)
+        category = cause.replace(" ", "_")
+        bus.handle(
+            commands.CompleteMilestone(m, dt.datetime.fromisoformat(at), root_cause=category)
+        )
     print(queries.scorecards(bus, "2025-03")[0]["values"])
     clock.set(dt.datetime(2025, 4, 9, 1, 0, tzinfo=dt.UTC))  # m04 (due 7 April) is late
     result = bus.handle(commands.TickClock())
     print(result)
+    print(queries.milestones(bus)["rate_percent"])
     for message in channel.sent:
         print(message.recipients, message.subject)
     return bus

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from attrs import field, frozen
 
+from perfcore.domain.deliverable import DeliverableMetadata
 from perfcore.domain.values import SubjectRef
 
 __all__ = [
@@ -288,13 +289,25 @@ class DiagnoseChallenge(Command):
     subjects: tuple[SubjectRef, ...] = field(default=(), converter=tuple)
 
 
+def _files(value: Mapping[str, DeliverableMetadata]) -> Mapping[str, DeliverableMetadata]:
+    return dict(value)
+
+
 @frozen
 class CompleteMilestone(Command):
-    """Mark milestone ``milestone_id`` complete at ``completed_at`` (default now)."""
+    """Mark milestone ``milestone_id`` complete at ``completed_at`` (default now).
+
+    ``files`` are the delivered files (deliverable name → metadata, checked against the plan's
+    deliverable rules); ``deliverables`` names files delivered without metadata. A completion
+    after the due date (plan-local days) needs ``root_cause`` (a
+    :class:`~perfcore.domain.milestone.RootCause` value) and may carry a ``note``."""
 
     milestone_id: str
     completed_at: dt.datetime | None = None
     deliverables: tuple[str, ...] = field(default=(), converter=_tuple)
+    root_cause: str = ""
+    note: str = ""
+    files: Mapping[str, DeliverableMetadata] = field(factory=dict, converter=_files)
 
 
 @frozen

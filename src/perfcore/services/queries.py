@@ -36,6 +36,7 @@ from perfcore.domain.visibility import (
 )
 from perfcore.plan import Plan
 from perfcore.services.handlers.incentives import load_ledger
+from perfcore.services.handlers.milestones import milestone_report
 from perfcore.services.measuring import compute_indicator_values, rows_by_type
 from perfcore.services.messagebus import MessageBus
 from perfcore.services.records import ScorecardRecord
@@ -43,6 +44,7 @@ from perfcore.services.records import ScorecardRecord
 __all__ = [
     "calibration_grid",
     "ledger_balances",
+    "milestones",
     "review_inbox",
     "scorecard",
     "scorecards",
@@ -367,3 +369,14 @@ def ledger_balances(bus: MessageBus, subject: SubjectRef | None = None) -> list[
         )
     rows.sort(key=lambda r: (r["subject"], r["kind"], r["unit"]))
     return rows
+
+
+def milestones(bus: MessageBus, as_of: dt.date | None = None, *, weighted: bool = False) -> Row:
+    """The plan's milestones and their on-time rate as of the local date ``as_of`` (default:
+    today in the plan's zone): one row per milestone (due, completed_on, days_late, on_time,
+    root_cause) and ``rate`` / ``rate_percent`` (2 dp; ``None`` before anything is counted).
+    See :func:`perfcore.services.handlers.milestones.milestone_report`."""
+    plan: Plan = bus.ctx.plan()
+    day = as_of or bus.ctx.clock.now().astimezone(plan.tz).date()
+    with bus.uow as uow:
+        return milestone_report(uow, plan, day, weighted=weighted)

@@ -4,7 +4,8 @@
 :class:`~perfcore.domain.evidence.EvidenceRecord` (flat, so storage adapters can keep the typed
 field values in columns and push aggregation down to SQL); ``ScorecardRecord`` wraps a
 domain :class:`~perfcore.domain.scorecard.Scorecard` with every indicator value and the plan
-version that computed it; ``AlertRecord`` is a raised alert.
+version that computed it; ``AlertRecord`` is a raised alert; ``ClosedPeriod`` a closed scoring
+period. Milestones are stored as the domain :class:`~perfcore.domain.milestone.Milestone`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ __all__ = [
     "AcceptedEvidence",
     "AlertRecord",
     "ClosedPeriod",
-    "MilestoneState",
     "ScorecardRecord",
 ]
 
@@ -132,19 +132,3 @@ class ClosedPeriod:
     by: str = ""
     reason: str = ""
     held: tuple[str, ...] = ()
-
-
-@frozen
-class MilestoneState:
-    """The live state of a plan milestone: completion and whether lateness was escalated."""
-
-    milestone_id: str
-    owner: SubjectRef
-    due_at: dt.datetime
-    completed_at: dt.datetime | None = None
-    overdue_notified: bool = False
-    deliverables: tuple[str, ...] = ()
-
-    def late(self) -> bool:
-        """Completed after the due time (or not at all, judged by the caller's clock)."""
-        return self.completed_at is not None and self.completed_at > self.due_at

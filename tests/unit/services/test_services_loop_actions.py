@@ -78,7 +78,9 @@ def test_an_overdue_milestone_is_escalated_once_and_a_completed_one_never(
     late = [m.recipients[0] for m in recording_notifier.sent if "Mould trial" in m.subject]
     assert late == ["E1", "M1"]
     late_completion = perfcore_bus.handle(
-        c.CompleteMilestone("m2", dt.datetime(2025, 1, 22, tzinfo=dt.UTC))
+        c.CompleteMilestone(
+            "m2", dt.datetime(2025, 1, 22, tzinfo=dt.UTC), root_cause="design_change"
+        )
     )
     assert late_completion is False
 

@@ -25,7 +25,7 @@ from perfcore.services.handlers.calibration import (
     run_calibration,
 )
 from perfcore.services.handlers.challenge import diagnose_challenge
-from perfcore.services.handlers.clock import complete_milestone, deliver, tick_clock
+from perfcore.services.handlers.clock import deliver, tick_clock
 from perfcore.services.handlers.evidence import (
     correct_evidence,
     ingest_batch,
@@ -33,6 +33,7 @@ from perfcore.services.handlers.evidence import (
     sync_source,
 )
 from perfcore.services.handlers.incentives import evaluate_incentives, redeem
+from perfcore.services.handlers.milestones import complete_milestone
 from perfcore.services.handlers.plan import apply_plan
 from perfcore.services.handlers.reviews import (
     finalize_review,
