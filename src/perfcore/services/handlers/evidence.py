@@ -385,8 +385,8 @@ def _emit_stale(uow: AbstractUnitOfWork, ctx: Context, plan: Plan, stale: _Touch
         for key in sorted({k for _s, k in stale.held}):
             closed = cache[key]
             assert closed is not None
-            subjects = {str(s) for s, k in stale.held if k == key}
-            merged = tuple(sorted(set(closed.held) | subjects))
+            held_now = {str(s) for s, k in stale.held if k == key}
+            merged = tuple(sorted(set(closed.held) | held_now))
             if merged != closed.held:
                 uow.periods.add(key, evolve(closed, held=merged))
     if stale.rescored:
