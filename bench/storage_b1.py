@@ -141,17 +141,20 @@ def load_store(url: str, n: int, *, seed: int = 7) -> tuple[Any, float]:
 
     bus = bootstrap(storage=url, plan=PLAN, notifiers={"*": _Quiet()})
     ctx = bus.ctx
-    started = time.perf_counter()
+    elapsed = 0.0
     chunk: dict[str, list[dict[str, str]]] = {"mes": [], "andon": []}
     pending = 0
-    for source, row in raw_rows(n, seed):
+    for source, row in raw_rows(n, seed):  # generating the rows is not timed (nor for the baseline)
         chunk[source].append(row)
         pending += 1
         if pending >= CHUNK:
+            started = time.perf_counter()
             _flush(ctx, chunk, ingest_batch, IngestBatch)
+            elapsed += time.perf_counter() - started
             pending = 0
+    started = time.perf_counter()
     _flush(ctx, chunk, ingest_batch, IngestBatch)
-    return bus, time.perf_counter() - started
+    return bus, elapsed + time.perf_counter() - started
 
 
 def _flush(ctx: Any, chunk: dict[str, list[dict[str, str]]], handler: Any, cmd: Any) -> None:

@@ -180,6 +180,14 @@ class SqlScorecardRepository:
         ).first()
         return None if row is None else decode(row.doc)
 
+    def scored_subjects(self, period_key: str) -> builtins.set[SubjectRef]:
+        """The subjects with a stored scorecard for ``period_key`` (keys only, one query)."""
+        s = t.scorecards
+        rows = self._uow.connection.execute(
+            sa.select(s.c.subject_kind, s.c.subject_id).where(s.c.period_key == period_key)
+        )
+        return {m.subject_from(kind, ident) for kind, ident in rows}
+
     def list(
         self, *, period_key: str | None = None, subject: SubjectRef | None = None
     ) -> builtins.list[tuple[SubjectRef, str, Any]]:

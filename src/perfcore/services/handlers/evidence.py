@@ -39,7 +39,14 @@ from perfcore.ports.records import QuarantinedRecord, SourceBookmark
 from perfcore.ports.uow import AbstractUnitOfWork
 from perfcore.services.commands import CorrectEvidence, IngestBatch, RecordEvidence, SyncSource
 from perfcore.services.context import Context
-from perfcore.services.ingest import Mapped, Rejected, map_row, to_evidence
+from perfcore.services.ingest import (
+    Mapped,
+    Rejected,
+    RowMapper,
+    map_row,
+    period_keys,
+    to_evidence,
+)
 from perfcore.services.records import AcceptedEvidence, ClosedPeriod
 from perfcore.services.staleness import has_cumulative, later_periods_reaching
 
@@ -101,9 +108,9 @@ class _Touched:
 
     def touch(self, plan: Plan, ev: AcceptedEvidence) -> str:
         """Mark ``ev``'s period and day; returns the period key."""
-        key = plan.period_of(ev.occurred_at).key
+        key, day = period_keys(plan)(ev.occurred_at)
         self.pairs.add((ev.subject, key))
-        self.days.add((ev.subject, ev.occurred_at.astimezone(plan.tz).date().isoformat()))
+        self.days.add((ev.subject, day))
         return key
 
 
@@ -144,13 +151,13 @@ def _store(
     uow: AbstractUnitOfWork,
     ctx: Context,
     plan: Plan,
-    record: EvidenceRecord,
+    record: EvidenceRecord | AcceptedEvidence,
     stale: _Touched,
 ) -> tuple[str, str]:
     """Store one validated record: ``("accepted" | "corrected" | "duplicate" | "rejected",
     reason)``. The same key with different content is rejected (a correction must be a new
     version), and so is a correction that does not follow the current version."""
-    ev = AcceptedEvidence.from_record(record)
+    ev = record if isinstance(record, AcceptedEvidence) else AcceptedEvidence.from_record(record)
     existing: AcceptedEvidence | None = uow.evidence.get_by_idempotency_key(ev.key)
     if existing is not None and _same(existing, ev):
         return "duplicate", ""
@@ -361,14 +368,38 @@ def _emit_stale(uow: AbstractUnitOfWork, ctx: Context, plan: Plan, stale: _Touch
     if has_cumulative(plan):
         until = ctx.clock.now().astimezone(plan.tz).date()
         latest: dict[tuple[SubjectRef, str], dt.date] = {}
+        month_of: dict[str, tuple[dt.date, str]] = {}
         for subject, day in stale.days:
-            date = dt.date.fromisoformat(day)
-            at = (subject, Period.containing(plan.period_kind, date).key)
+            found = month_of.get(day)
+            if found is None:
+                date = dt.date.fromisoformat(day)
+                found = month_of[day] = (date, Period.containing(plan.period_kind, date).key)
+            date, key = found
+            at = (subject, key)
             latest[at] = max(latest.get(at, date), date)
+        # per batch: the later periods of each day once, and (where the repository can) the
+        # scored subjects of each such period with one query instead of one per pair
+        reach: dict[dt.date, tuple[str, ...]] = {}
+        scored_in = getattr(uow.scorecards, "scored_subjects", None)
+        scored: dict[str, set[SubjectRef]] = {}
         for (subject, _key), date in latest.items():
-            for period in later_periods_reaching(plan, date, until):
-                pair = (subject, period.key)
-                if pair not in pairs and uow.scorecards.get(subject, period.key) is not None:
+            later = reach.get(date)
+            if later is None:
+                later = reach[date] = tuple(
+                    p.key for p in later_periods_reaching(plan, date, until)
+                )
+            for period_key in later:
+                pair = (subject, period_key)
+                if pair in pairs:
+                    continue
+                if scored_in is None:
+                    if uow.scorecards.get(subject, period_key) is not None:
+                        pairs.add(pair)
+                    continue
+                have = scored.get(period_key)
+                if have is None:
+                    have = scored[period_key] = scored_in(period_key)
+                if subject in have:
                     pairs.add(pair)
     cache: dict[str, ClosedPeriod | None] = {}
     stale.held = {p for p in pairs if _closed(uow, cache, p[1])}
@@ -417,8 +448,24 @@ def _ingest_rows(
     now = ctx.clock.now()
     read = accepted = duplicates = rejected = 0
     stale = _Touched()
-    for row, given_id in rows:
+    # rows the compiled mapper accepts skip map_row/to_evidence; their keys are looked up in
+    # bulk first (one query per few hundred keys where the repository offers it)
+    mapper = RowMapper(plan, name, spec, ctx.identity, now)
+    batch = [(row, given_id, mapper.accept(row, given_id)) for row, given_id in rows]
+    lookup = getattr(uow.evidence, "stored_keys", None)
+    if lookup is not None:
+        lookup([ev.key for _row, _id, ev in batch if ev is not None])
+    for row, given_id, fast in batch:
         read += 1
+        if fast is not None:
+            outcome, _reason = _store(uow, ctx, plan, fast, stale)
+            if outcome == "accepted":
+                accepted += 1
+            elif outcome == "duplicate":
+                duplicates += 1
+            else:
+                rejected += 1
+            continue
         mapped = map_row(row, spec, plan, ctx.identity)
         if isinstance(mapped, Rejected):
             _quarantine(uow, ctx, name, row, mapped)
