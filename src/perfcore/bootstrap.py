@@ -17,6 +17,9 @@ created *when* ``bootstrap()`` is called:
 - ``identity``: an :class:`~perfcore.ports.identity.IdentityResolver` for ids not in the plan
   (default with ``plugins``: the plugins' ``perfcore_resolve_identity`` hook).
 - ``plugins``: a :class:`perfcore.plugins.manager.PluginHost` (sources/notifiers by kind).
+  The channels a plan declares under ``notifiers:`` are built through its notifier registry
+  (else the installed plugins') when the plan is first used for a delivery; a notifier passed in
+  ``notifiers`` wins over a plan channel of the same name.
 - ``sources``: plan source name → an :class:`~perfcore.ports.sources.EvidenceSource` instance.
 - ``plan``: optional plan text (or a path) applied right away.
 """
@@ -25,7 +28,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -105,10 +108,36 @@ class _PluginIdentity:
         return found if isinstance(found, SubjectRef) else None
 
 
-def _plan_loader(version: PlanVersion) -> Plan:
-    from perfcore.plan import loads
+def _kinds(plugins: Any) -> Any:
+    return plugins.notifiers if plugins is not None and hasattr(plugins, "notifiers") else None
 
-    return loads(version.source, version.name)
+
+def _plan_loader(plugins: Any) -> Callable[[PlanVersion], Plan]:
+    def load(version: PlanVersion) -> Plan:
+        from perfcore.plan import loads
+
+        return loads(version.source, version.name, notifier_kinds=_kinds(plugins))
+
+    return load
+
+
+def _plan_notifiers(plugins: Any) -> Callable[[Plan], Mapping[str, Notifier]]:
+    """Builds the channels a plan declares under ``notifiers:`` through the notifier registry
+    (the plugin host's, else the installed plugins') and
+    :func:`perfcore_adapters.notifiers.build_notifiers` — imported only when a plan has some."""
+
+    def build(plan: Plan) -> Mapping[str, Notifier]:
+        from perfcore.plan.notifiers import default_notifier_registry
+        from perfcore_adapters.notifiers import build_notifiers
+
+        registry = _kinds(plugins) or default_notifier_registry()
+        spec = {
+            name: {"kind": channel.kind, "config": dict(channel.config)}
+            for name, channel in plan.spec.notifiers.items()
+        }
+        return build_notifiers(registry, spec)
+
+    return build
 
 
 def bootstrap(
@@ -138,7 +167,8 @@ def bootstrap(
         else _PluginIdentity(plugins),
         sources=dict(sources or {}),
         plugins=plugins,
-        plan_loader=_plan_loader,
+        plan_loader=_plan_loader(plugins),
+        notifier_factory=_plan_notifiers(plugins),
     )
     bus = MessageBus(ctx, COMMAND_HANDLERS, EVENT_HANDLERS)
     if plan is not None:

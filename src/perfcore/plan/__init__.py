@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from perfcore.plan.build import Unscored, build_plan
 from perfcore.plan.compiled import Plan
 from perfcore.plan.converter import make_converter, structure
 from perfcore.plan.model import PlanSpec
+from perfcore.plan.notifiers import check_notifiers
 from perfcore.plan.problems import PlanError, Problem
 from perfcore.plan.yamlnodes import compose
 
@@ -28,8 +30,11 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def loads(text: str, name: str = "plan.yaml") -> Plan:
+def loads(text: str, name: str = "plan.yaml", *, notifier_kinds: Any = None) -> Plan:
     """Load a plan from YAML ``text``; ``name`` is the file name used in messages.
+
+    ``notifier_kinds`` is the notifier registry the ``notifiers:`` section is checked against
+    (a :class:`perfcore.plugins.registry.NotifierRegistry`; default: the installed plugins').
 
     Raises:
         PlanError: with ``.problems`` — every problem found, in file order.
@@ -39,16 +44,17 @@ def loads(text: str, name: str = "plan.yaml") -> Plan:
     if spec is None:
         raise PlanError(problems)
     built = build_plan(spec, marks, source=text, content_hash=content_hash(text))
-    if isinstance(built, list):
-        raise PlanError(built)
+    channel_problems = check_notifiers(spec, marks, notifier_kinds)
+    if isinstance(built, list) or channel_problems:
+        raise PlanError([*(built if isinstance(built, list) else []), *channel_problems])
     return built
 
 
-def load(path: str | Path) -> Plan:
+def load(path: str | Path, *, notifier_kinds: Any = None) -> Plan:
     """Load the plan file at ``path`` (messages name it as given). Raises :class:`PlanError`."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise PlanError([Problem(str(path), 1, 1, "", f"cannot read the plan: {exc}")]) from None
-    return loads(text, str(path))
+    return loads(text, str(path), notifier_kinds=notifier_kinds)

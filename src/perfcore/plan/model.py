@@ -268,6 +268,16 @@ class MilestoneSpec:
 
 
 @frozen
+class NotifierSpec:
+    """A notification channel: a notifier ``kind`` registered by a plugin
+    (``perfcore_register_notifiers``: console, wecom, dingtalk, feishu, slack, webhook, smtp, or
+    a third party's) and its ``config``, structured into the kind's config class."""
+
+    kind: str
+    config: dict[str, Any] = Factory(dict)
+
+
+@frozen
 class PlanSpec:
     """A whole plan (``perfcore: 1`` is the schema version)."""
 
@@ -289,4 +299,6 @@ class PlanSpec:
     calibration: CalibrationSpec = CalibrationSpec()
     incentives: dict[str, IncentiveSpec] = Factory(dict)
     milestones: dict[str, MilestoneSpec] = Factory(dict)
+    notifiers: dict[str, NotifierSpec] = Factory(dict)
+    route: dict[str, list[str]] = Factory(dict)
     description: str = ""

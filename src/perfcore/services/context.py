@@ -38,6 +38,8 @@ class Context:
     - ``plugins``: a plugin host used to build sources and notifiers by kind (optional).
     - ``plan_loader``: ``PlanVersion -> compiled plan``; set by bootstrap.
     - ``retry_events``: re-runs parked event handlers; set by the message bus.
+    - ``notifier_factory``: ``plan -> {channel name: Notifier}`` for the plan's ``notifiers:``
+      section; set by bootstrap (``None``: the plan's channels are not built).
     """
 
     uow: AbstractUnitOfWork
@@ -48,7 +50,20 @@ class Context:
     plugins: Any = None
     plan_loader: Callable[[PlanVersion], Plan] | None = None
     retry_events: Callable[[], int] | None = None
+    notifier_factory: Callable[[Plan], Mapping[str, Notifier]] | None = None
     _plans: dict[str, Plan] = field(factory=dict)
+    _channels: dict[str, Mapping[str, Notifier]] = field(factory=dict)
+
+    def channels(self, plan: Plan | None) -> Mapping[str, Notifier]:
+        """Every delivery channel: the plan's declared ``notifiers`` (built once per plan
+        content) overlaid with the notifiers passed in (those win on a name clash)."""
+        if plan is None or not plan.spec.notifiers or self.notifier_factory is None:
+            return self.notifiers
+        built = self._channels.get(plan.content_hash)
+        if built is None:
+            built = {**self.notifier_factory(plan), **self.notifiers}
+            self._channels[plan.content_hash] = built
+        return built
 
     def plan_for(self, version: PlanVersion) -> Plan:
         """The compiled plan of a stored version (cached by content hash)."""

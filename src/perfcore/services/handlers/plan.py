@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from perfcore.domain.events import PlanApplied
 from perfcore.plan import content_hash, loads
 from perfcore.ports.records import PlanVersion
@@ -11,12 +13,18 @@ from perfcore.services.context import Context
 __all__ = ["apply_plan"]
 
 
+def _notifier_kinds(ctx: Context) -> Any:
+    """The plugin host's notifier registry, if the context has a plugin host."""
+    host = ctx.plugins
+    return None if host is None or not hasattr(host, "notifiers") else host.notifiers
+
+
 def apply_plan(cmd: ApplyPlan, ctx: Context) -> int:
     """Returns the version number in force after the command.
 
     The plan is fully loaded and checked before anything is stored (``PlanError`` otherwise), so a
     plan with a problem is never half-applied. The same text as the latest version is a no-op."""
-    plan = loads(cmd.text, cmd.name)
+    plan = loads(cmd.text, cmd.name, notifier_kinds=_notifier_kinds(ctx))
     digest = content_hash(cmd.text)
     now = ctx.clock.now()
     with ctx.uow as uow:
