@@ -188,6 +188,10 @@ class UnitOfWorkContract(_UowFixtures):
         assert agg.events == []
 
 
+def _keyed(uow: AbstractUnitOfWork) -> tuple[Any, ...]:
+    return (uow.reviews, uow.calibrations, uow.milestones, uow.alerts, uow.diagnoses, uow.periods)
+
+
 class RepositoryContract(_UowFixtures):
     """Repository semantics shared by every adapter."""
 
@@ -195,13 +199,13 @@ class RepositoryContract(_UowFixtures):
         self, uow_factory: UowFactory, make_item: Callable[[int], object]
     ) -> None:
         with uow_factory() as uow:
-            for repo in (uow.reviews, uow.calibrations, uow.milestones, uow.alerts, uow.diagnoses):
+            for repo in (*_keyed(uow),):
                 repo.add("k2", make_item(2), subject=E2)
                 repo.add("k1", make_item(1), subject=E1)
                 repo.add("k1", make_item(3), subject=E1)
             uow.commit()
         with uow_factory() as uow:
-            for repo in (uow.reviews, uow.calibrations, uow.milestones, uow.alerts, uow.diagnoses):
+            for repo in (*_keyed(uow),):
                 assert repo.list() == [make_item(3), make_item(2)]
                 assert repo.list(subject=E2) == [make_item(2)]
                 assert repo.get("missing") is None
@@ -265,6 +269,38 @@ class RepositoryContract(_UowFixtures):
             assert window == [make_item(2)]
             assert ev.list(start=T0, end=T0) == []
             assert ev.subjects() == [E1, E2]
+
+    def test_a_correction_is_kept_with_its_history_and_only_the_current_version_is_served(
+        self, uow_factory: UowFactory
+    ) -> None:
+        """semantics.md "Evidence": version 2 supersedes version 1, which stays readable by key
+        and in ``versions`` (audit) but is no longer listed."""
+        from perfcore.services.records import AcceptedEvidence
+
+        def version(n: int, good: int, at: dt.datetime) -> AcceptedEvidence:
+            return AcceptedEvidence(
+                f"mes:lot-1:v{n}", "t", E1, at, at, "mes", "lot-1", {"good": good},
+                n, None if n == 1 else f"mes:lot-1:v{n - 1}",
+            )  # fmt: skip
+
+        later = T0 + dt.timedelta(days=40)
+        with uow_factory() as uow:
+            one = version(1, 9, T0)
+            uow.evidence.add(one.key, one, subject=E1, evidence_type="t", at=T0)
+            uow.commit()
+        with uow_factory() as uow:
+            two = version(2, 6, later)
+            uow.evidence.add(two.key, two, subject=E1, evidence_type="t", at=later)
+            uow.commit()
+        with uow_factory() as uow:
+            ev = uow.evidence
+            assert [(e.key, e.values["good"]) for e in ev.list()] == [("mes:lot-1:v2", 6)]
+            assert ev.list(end=later) == []  # version 1's time no longer holds anything
+            assert [e.version for e in ev.versions("mes", "lot-1")] == [1, 2]
+            assert ev.versions("mes", "nope") == []
+            old = ev.get_by_idempotency_key("mes:lot-1:v1")
+            assert old is not None
+            assert old.values["good"] == 9
 
     def test_quarantine_keeps_rejected_records_with_their_reason(
         self, uow_factory: UowFactory
