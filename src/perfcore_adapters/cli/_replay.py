@@ -236,7 +236,8 @@ def close_period_with_reviews(
     the rank of their scorecard total within the manager's team + the manager's declared bias, held
     in 1-5); then a calibration session
     ``cal-<period>`` over those ratings, where the committee moves the ratings of flagged raters'
-    people to the z-score suggestion (reason ``rater_bias``), locks and publishes."""
+    people to the z-score suggestion (reason ``rater_bias``), locks and publishes; finally the
+    period is closed (late evidence no longer re-scores it without an explicit recompute)."""
 
     def close(bus: MessageBus, clock: FakeClock, period: Period, log: ReplayLog) -> None:
         from perfcore.services.queries import scorecards
@@ -259,6 +260,7 @@ def close_period_with_reviews(
                 _period_review(bus, subject, manager, period, trigger_at, rating)
                 log.period_reviews += 1
         if not calibrate or not cards:
+            bus.handle(c.ClosePeriod(period.key, by="hr", reason="period reviewed"))
             return
         session = f"cal-{period.key}"
         clock.advance(hours=2)
@@ -278,5 +280,6 @@ def close_period_with_reviews(
         bus.handle(c.LockCalibration(session))
         bus.handle(c.PublishCalibration(session))
         log.calibrations.append(session)
+        bus.handle(c.ClosePeriod(period.key, by="hr", reason="period reviewed and calibrated"))
 
     return close

@@ -2,9 +2,11 @@
 
 The demo replays months of history through the message bus on fast in-memory storage (thousands
 of small transactions), then writes the resulting state — plan versions, evidence and quarantine,
-scorecards, alerts, reviews, calibration sessions, ledger, outbox, bookmarks — into the SQL
-database in one commit through the repository ports. The database then answers every read
-command (``perfcore dashboard --db DIR/perfcore.db`` ...) exactly as if the replay had run on it.
+scorecards, alerts, reviews, calibration sessions, ledger, milestones, closed periods, outbox,
+bookmarks — into the SQL database in one commit through the repository ports. The database then
+answers every read command (``perfcore dashboard --db DIR/perfcore.db`` ...) exactly as if the
+replay had run on it. Not copied: challenge diagnoses (the demo runs them afterwards) and
+superseded evidence versions (the demo has none).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def copy_state(source: AbstractUnitOfWork, target: AbstractUnitOfWork) -> dict[s
         sessions = src.calibrations.list()
         entries = src.ledger.entries()
         milestones = src.milestones.list()
+        closed = [p for p in src.periods.list() if p is not None]
         outbox = src.outbox.all()
         bookmarks = src.bookmarks.list()
     with target as dst:
@@ -55,8 +58,10 @@ def copy_state(source: AbstractUnitOfWork, target: AbstractUnitOfWork) -> dict[s
             dst.calibrations.add(session.id, session)
         for entry in entries:
             dst.ledger.append(entry.entry_id, entry, subject=entry.account.subject, at=entry.at)
-        for state in milestones:
-            dst.milestones.add(state.milestone_id, state, subject=state.owner)
+        for milestone in milestones:
+            dst.milestones.add(milestone.id, milestone, subject=milestone.owner)
+        for record in closed:
+            dst.periods.add(record.period_key, record)
         for message in outbox:
             dst.outbox.add(message)
             if message.status is OutboxStatus.DELIVERED and message.delivered_at is not None:
@@ -77,6 +82,7 @@ def copy_state(source: AbstractUnitOfWork, target: AbstractUnitOfWork) -> dict[s
         reviews=len(reviews),
         calibrations=len(sessions),
         ledger=len(entries),
+        closed_periods=len(closed),
         outbox=len(outbox),
     )
     return counts
