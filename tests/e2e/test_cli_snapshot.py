@@ -36,12 +36,14 @@ def test_a_copied_database_answers_the_read_side_like_the_memory_store(tmp_path:
     clock.advance(hours=49)
     bus.handle(c.TickClock())
     bus.handle(c.EvaluateIncentives("2025-03"))
+    bus.handle(c.ClosePeriod("2025-03", by="hr"))
 
     target = make_unit_of_work(f"sqlite:///{tmp_path / 'copy.db'}")
     counts = copy_state(bus.uow, target)
     assert counts["evidence"] == 8
     assert counts["quarantined"] == 1
     assert counts["alerts"] == 1  # E1 on 2025-03-04: 111/130 = 0.854 < 0.9
+    assert counts["closed_periods"] == 1
 
     copy = bootstrap(uow=target, clock=FakeClock(clock.now()), notifiers={"*": RecordingNotifier()})
     assert queries.scorecards(copy, "2025-03") == queries.scorecards(bus, "2025-03")
@@ -51,6 +53,7 @@ def test_a_copied_database_answers_the_read_side_like_the_memory_store(tmp_path:
         assert [m.dedupe_key for m in a.outbox.all()] == [m.dedupe_key for m in b.outbox.all()]
         assert [m.status for m in a.outbox.all()] == [m.status for m in b.outbox.all()]
         assert a.evidence.quarantined()[0].reason == b.evidence.quarantined()[0].reason
+        assert a.periods.get("2025-03") == b.periods.get("2025-03")
 
 
 def test_indexed_memory_store_lists_a_subjects_evidence_like_the_plain_fake() -> None:
