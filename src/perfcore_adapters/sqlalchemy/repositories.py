@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import json
 from collections.abc import Collection, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -82,6 +83,7 @@ def _sqlite_number(value: object) -> object:
 
 
 _COL = {name: i for i, name in enumerate(_EV_COLUMNS)}
+_json_str = json.JSONEncoder(ensure_ascii=False).encode
 _KIND_TEXT = {k: k.value for k in SubjectKind}
 _PLAIN = frozenset({Decimal, str, bool, type(None)})
 
@@ -107,6 +109,8 @@ class SqlEvidenceRepository:
         self._pending: dict[str, tuple[object, dict[str, Any] | tuple[object, ...]]] = {}
         self._absent: set[str] = set()
         self._recorded: tuple[object, str] = (None, "")
+        self._dialect: tuple[object, bool] | None = None
+        self._names: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._slots: dict[str, dict[str, tuple[int, str]]] = {}
         self.written_keys: list[tuple[str, str, str, str]] = []
 
@@ -184,16 +188,23 @@ class SqlEvidenceRepository:
         self._absent.discard(key)
         at = ensure_aware(at, field="at")
         values = getattr(evidence, "values", None)
-        slots = self.slots(evidence_type, values) if isinstance(values, Mapping) else None
+        slots = self.slots(evidence_type, values) if isinstance(values, dict | Mapping) else None
         tz = self._uow.period_tz()
         row: dict[str, Any] | tuple[object, ...] | None = None
-        if type(evidence) is AcceptedEvidence and is_sqlite(self._uow.connection):
+        if type(evidence) is AcceptedEvidence and self._sqlite():
             row = self._sqlite_row(key, evidence, subject, evidence_type, at, tz, slots)
         if row is None:
             row = m.evidence_row(key, evidence, subject, evidence_type, at, tz, slots)
         self._pending[key] = (evidence, row)
         if len(self._pending) >= self.flush_at:
             self.flush()
+
+    def _sqlite(self) -> bool:
+        conn = self._uow.connection
+        cached = self._dialect
+        if cached is None or cached[0] is not conn:
+            cached = self._dialect = (conn, is_sqlite(conn))
+        return cached[1]
 
     def _sqlite_row(
         self,
@@ -244,11 +255,33 @@ class SqlEvidenceRepository:
             item.external_id,
             1,
             None,
-            m.fields_json(values),
+            self._fields_json(values),
             None,
             None,
             *numbers,
         )
+
+    def _fields_json(self, values: Mapping[str, object]) -> str:
+        """``m.fields_json(values)`` with the encoded names cached per field layout."""
+        layout = tuple(values)
+        names = self._names.get(layout)
+        if names is None:
+            names = self._names[layout] = tuple(f"{_json_str(n)}:" for n in layout)
+        parts = []
+        for name, value in zip(names, values.values(), strict=True):
+            if value is None:
+                parts.append(name + "null")
+            elif value is True:
+                parts.append(name + "true")
+            elif value is False:
+                parts.append(name + "false")
+            elif type(value) is Decimal and value.is_finite():
+                parts.append(name + str(value))
+            elif type(value) is str:
+                parts.append(name + _json_str(value))
+            else:
+                return m.fields_json(values)
+        return "{" + ",".join(parts) + "}"
 
     def stored_keys(self, keys: Collection[str]) -> builtins.set[str]:
         """The keys among ``keys`` already stored or buffered, with one query per 500 keys

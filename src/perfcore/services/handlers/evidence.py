@@ -385,9 +385,13 @@ def _emit_stale(uow: AbstractUnitOfWork, ctx: Context, plan: Plan, stale: _Touch
         for (subject, _key), date in latest.items():
             later = reach.get(date)
             if later is None:
-                later = reach[date] = tuple(
-                    p.key for p in later_periods_reaching(plan, date, until)
-                )
+                keys = [p.key for p in later_periods_reaching(plan, date, until)]
+                if scored_in is not None:  # periods nobody was scored in are left out at once
+                    for k in keys:
+                        if k not in scored:
+                            scored[k] = scored_in(k)
+                    keys = [k for k in keys if scored[k]]
+                later = reach[date] = tuple(keys)
             for period_key in later:
                 pair = (subject, period_key)
                 if pair in pairs:
@@ -395,11 +399,7 @@ def _emit_stale(uow: AbstractUnitOfWork, ctx: Context, plan: Plan, stale: _Touch
                 if scored_in is None:
                     if uow.scorecards.get(subject, period_key) is not None:
                         pairs.add(pair)
-                    continue
-                have = scored.get(period_key)
-                if have is None:
-                    have = scored[period_key] = scored_in(period_key)
-                if subject in have:
+                elif subject in scored[period_key]:
                     pairs.add(pair)
     cache: dict[str, ClosedPeriod | None] = {}
     stale.held = {p for p in pairs if _closed(uow, cache, p[1])}
