@@ -102,6 +102,11 @@ def field_columns(
 
 
 def _number(raw: object) -> Decimal | None:
+    kind = type(raw)
+    if kind is int:
+        return Decimal(raw)  # type: ignore[arg-type]
+    if kind is float:  # SQLite: binary float sums; 15 significant digits are exact
+        return Decimal(format(raw, ".15g"))
     if raw is None:
         return None
     if isinstance(raw, Decimal):
@@ -224,7 +229,8 @@ def _value(spec: _Spec, period: Period, parts: Sequence[object] | None) -> Indic
     d = spec.version.definition
     assert isinstance(d, Simple | Cumulative)
     etype = spec.version.evidence_type
-    count = int(_number(parts[-1]) or 0) if parts else 0
+    last = parts[-1] if parts else 0
+    count = last if type(last) is int else int(_number(last) or 0)
     value: Decimal | None = None
     if parts:
         if d.agg is Agg.AVERAGE:
