@@ -133,7 +133,10 @@ def _later_scored(
     ps = t.period_scorings
     wanted = {(k, i) for k, i, _p in latest}
     scored: dict[tuple[str, str], set[str]] = {}
-    rows = conn.execute(sa.select(ps.c.subject_kind, ps.c.subject_id, ps.c.period_key))
+    stmt = sa.select(ps.c.subject_kind, ps.c.subject_id, ps.c.period_key)
+    if len(wanted) <= 500:  # the touched subjects' rows only, not every scoring
+        stmt = stmt.where(sa.tuple_(ps.c.subject_kind, ps.c.subject_id).in_(sorted(wanted)))
+    rows = conn.execute(stmt)
     for kind, ident, key in rows:
         if (kind, ident) in wanted:
             scored.setdefault((kind, ident), set()).add(key)
