@@ -19,6 +19,7 @@ import csv
 import datetime as dt
 import json
 import re
+import statistics
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -281,3 +282,21 @@ def test_sales_calibration_flags_the_declared_lenient_and_severe_managers(
     assert ("rocco.neubert", "leniency") in kinds
     assert ("cara.losch", "severity") in kinds
     assert sum(view["counts"].values()) == 30
+
+
+def test_the_median_in_summary_and_report_is_the_true_median_of_the_teams(
+    demo: tuple[Path, str],
+) -> None:
+    """Median of the 24 teams' monthly attainment, recomputed here from the CSV with
+    ``statistics.median`` (an even count: the mean of the middle pair). February 2015: the
+    middle pair is 97.67 % and 100.05 %, so the median is 98.9 % (not the upper middle 100.1 %)."""
+    workdir, output = demo
+    html = (workdir / "report" / "index.html").read_text(encoding="utf-8")
+    for month in (1, 2, 3):
+        ratios = [a / t for a, t in _garment_month(month).values()]
+        shown = f"{float(statistics.median(ratios)) * 100:.1f} %"
+        row = next(ln for ln in output.splitlines() if f"2015-{month:02d} " in ln and "│" in ln)
+        assert shown in row, (shown, row)
+        assert f"<td>2015-{month:02d}</td><td>24</td><td>{shown}</td>" in html
+    feb = sorted(a / t for a, t in _garment_month(2).values())
+    assert f"{float((feb[11] + feb[12]) / 2) * 100:.1f}" == "98.9"

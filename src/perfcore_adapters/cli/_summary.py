@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import statistics
 from collections import Counter
 from decimal import Decimal
 from typing import Any
@@ -43,7 +44,7 @@ def scenario_figures(run: ScenarioRun, key_indicator: str) -> list[dict[str, Any
             {
                 "period": period,
                 "subjects": len(cards),
-                "median": values[len(values) // 2][0] if values else None,
+                "median": statistics.median(v for v, _ in values) if values else None,
                 "best": values[-1] if values else None,
                 "worst": values[0] if values else None,
                 "alerts": by_period.get(period, 0),

@@ -65,7 +65,7 @@ def _period_rows(data: Any) -> list[dict[str, str]]:
             {
                 "period": period,
                 "n": str(len(records)),
-                "median": _fmt(values[len(values) // 2], pct) if values else "—",
+                "median": _fmt(statistics.median(values), pct) if values else "—",
                 "low": _fmt(values[0], pct) if values else "—",
                 "high": _fmt(values[-1], pct) if values else "—",
                 "total": f"{statistics.median(totals):.3f}" if totals else "—",
