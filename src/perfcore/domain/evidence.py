@@ -38,6 +38,7 @@ from perfcore.domain.errors import DomainError, InvalidValue
 from perfcore.domain.values import SubjectRef, as_decimal, ensure_aware
 
 __all__ = [
+    "Bounds",
     "EvidenceRecord",
     "EvidenceType",
     "FieldSpec",
@@ -78,16 +79,79 @@ def _check_name(what: str, name: object, path: str) -> None:
         )
 
 
+def _show_number(value: Decimal) -> str:
+    return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
+
+
+@frozen
+class Bounds:
+    """Constraints on a number field's values: ``minimum``/``maximum`` (inclusive, exact
+    decimals, ``None`` = unbounded) and ``integer`` (whole numbers only).
+
+    ``Bounds(minimum=Decimal(0), integer=True)`` is a count. :meth:`check` gives the reason a
+    value breaks them, naming the field, the value and the valid range.
+
+    Raises (on construction):
+        InvalidValue: ``minimum`` greater than ``maximum`` (path ``max``).
+    """
+
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    integer: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        low, high = self.minimum, self.maximum
+        if low is not None and high is not None and low > high:
+            raise InvalidValue(
+                f"max {_show_number(high)} is below min {_show_number(low)}",
+                field="max",
+                valid=f"a number >= {_show_number(low)}",
+            )
+
+    @property
+    def valid(self) -> str:
+        """The valid range in words: ``"an integer >= 0"``, ``"a number from 0 to 1"``."""
+        what = "an integer" if self.integer else "a number"
+        low, high = self.minimum, self.maximum
+        if low is not None and high is not None:
+            return f"{what} from {_show_number(low)} to {_show_number(high)}"
+        if low is not None:
+            return f"{what} >= {_show_number(low)}"
+        if high is not None:
+            return f"{what} <= {_show_number(high)}"
+        return what
+
+    def check(self, value: Decimal, *, field: str = "value") -> Reason | None:
+        """``None`` when ``value`` keeps the bounds, else the reason (``field`` is its path)."""
+        low, high = self.minimum, self.maximum
+        if (
+            (low is not None and value < low)
+            or (high is not None and value > high)
+            or (self.integer and value != value.to_integral_value())
+        ):
+            return Reason(field, f"{_show_number(value)} is out of range", self.valid)
+        return None
+
+
 @frozen
 class FieldSpec:
-    """One declared field: ``name``, ``type`` and whether it is required."""
+    """One declared field: ``name``, ``type``, whether it is required and, for a number
+    field, optional :class:`Bounds` its values must keep."""
 
     name: str
     type: FieldType
     required: bool = True
+    bounds: Bounds | None = None
 
     def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "type", _field_type(str(self.type), f"fields.{self.name}.type"))
+        path = f"fields.{self.name}"
+        object.__setattr__(self, "type", _field_type(str(self.type), f"{path}.type"))
+        if self.bounds is not None and self.type is not FieldType.NUMBER:
+            raise InvalidValue(
+                f"only number fields take min, max or integer; {self.name!r} is {self.type}",
+                field=path,
+                valid="a field of type number",
+            )
 
 
 def _field_type(type_name: str, path: str) -> FieldType:
@@ -124,20 +188,35 @@ class EvidenceType:
             seen.add(spec.name)
 
     @classmethod
-    def declare(cls, name: str, fields: Mapping[str, str | FieldType]) -> EvidenceType:
+    def declare(
+        cls,
+        name: str,
+        fields: Mapping[str, str | FieldType],
+        bounds: Mapping[str, Bounds] | None = None,
+    ) -> EvidenceType:
         """Declare a type from ``{field: type_name}``; ``"number?"`` means optional.
+        ``bounds`` gives number fields their :class:`Bounds` (``{"inspected": Bounds(0)}``).
 
         Raises:
             InvalidValue: unknown type name (valid: number, text, boolean, date, datetime,
-                duration), bad names.
+                duration), bad names, bounds for an undeclared or non-number field.
         """
+        given = dict(bounds or {})
         specs: list[FieldSpec] = []
         for fname, tname in fields.items():
             text = tname.value if isinstance(tname, FieldType) else str(tname)
             optional = text.endswith("?")
             path = f"evidence_types[{name}].fields.{fname}"
-            specs.append(
-                FieldSpec(fname, _field_type(text.rstrip("?").strip(), path), not optional)
+            kind = _field_type(text.rstrip("?").strip(), path)
+            try:
+                specs.append(FieldSpec(fname, kind, not optional, given.pop(fname, None)))
+            except DomainError as err:
+                raise err.at(f"evidence_types[{name}]") from None
+        for fname in given:
+            raise InvalidValue(
+                f"bounds for an undeclared field {fname!r}",
+                field=f"evidence_types[{name}].fields.{fname}",
+                valid=", ".join(fields) or "no fields",
             )
         return cls(name, tuple(specs))
 
@@ -499,9 +578,15 @@ def validate_record(
                     values[spec.name] = None
                 continue
             try:
-                values[spec.name] = coerce_value(spec.type, value, field=path)
+                typed = coerce_value(spec.type, value, field=path)
             except DomainError as err:
                 reasons.append(Reason.of(err))
+                continue
+            values[spec.name] = typed
+            if spec.bounds is not None and isinstance(typed, Decimal):
+                broken = spec.bounds.check(typed, field=path)
+                if broken is not None:
+                    reasons.append(broken)
     key = raw.get("idempotency_key")
     if key is not None and (not isinstance(key, str) or not key.strip()):
         reasons.append(Reason("provenance.idempotency_key", "empty", "non-empty text"))

@@ -26,6 +26,7 @@ from attrs import frozen
 
 from perfcore.domain.errors import DomainError
 from perfcore.domain.evidence import (
+    Bounds,
     EvidenceRecord,
     FieldType,
     Rejection,
@@ -251,7 +252,17 @@ def _typed(kind: FieldType, value: object) -> object:
         return _NOT
 
 
-def _coercer(kind: FieldType) -> _Coerce:
+def _coercer(kind: FieldType, bounds: Bounds | None = None) -> _Coerce:
+    if kind is FieldType.NUMBER and bounds is not None:
+        check = bounds.check  # a value out of bounds takes the full path for its reason
+
+        def bounded(value: object) -> object:
+            result = _number(value)
+            if not isinstance(result, Decimal) or check(result) is not None:
+                return _NOT
+            return result
+
+        return bounded
     if kind is FieldType.NUMBER:
         return _number
     if kind is FieldType.BOOLEAN:
@@ -310,7 +321,8 @@ class RowMapper:
                 if column is None and spec.required:
                     enabled = False
                 text = spec.type is FieldType.TEXT
-                columns.append((spec.name, column, spec.required, text, _coercer(spec.type)))
+                coerce = _coercer(spec.type, spec.bounds)
+                columns.append((spec.name, column, spec.required, text, coerce))
         self._columns = tuple(columns)
         self._mapped = tuple(src.fields.items())
         try:
