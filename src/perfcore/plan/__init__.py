@@ -30,8 +30,17 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def loads(text: str, name: str = "plan.yaml", *, notifier_kinds: Any = None) -> Plan:
+def loads(
+    text: str,
+    name: str = "plan.yaml",
+    *,
+    notifier_kinds: Any = None,
+    base_dir: str | Path | None = None,
+) -> Plan:
     """Load a plan from YAML ``text``; ``name`` is the file name used in messages.
+
+    ``base_dir`` is where relative source file paths (``config.path``) are looked up before
+    the working directory; a readable CSV's header is checked against the mapped columns.
 
     ``notifier_kinds`` is the notifier registry the ``notifiers:`` section is checked against
     (a :class:`perfcore.plugins.registry.NotifierRegistry`; default: the installed plugins').
@@ -43,7 +52,7 @@ def loads(text: str, name: str = "plan.yaml", *, notifier_kinds: Any = None) -> 
     spec, problems = structure(data, PlanSpec, marks, converter=make_converter())
     if spec is None:
         raise PlanError(problems)
-    built = build_plan(spec, marks, source=text, content_hash=content_hash(text))
+    built = build_plan(spec, marks, source=text, content_hash=content_hash(text), base_dir=base_dir)
     channel_problems = check_notifiers(spec, marks, notifier_kinds)
     if isinstance(built, list) or channel_problems:
         raise PlanError([*(built if isinstance(built, list) else []), *channel_problems])
@@ -57,4 +66,4 @@ def load(path: str | Path, *, notifier_kinds: Any = None) -> Plan:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise PlanError([Problem(str(path), 1, 1, "", f"cannot read the plan: {exc}")]) from None
-    return loads(text, str(path), notifier_kinds=notifier_kinds)
+    return loads(text, str(path), notifier_kinds=notifier_kinds, base_dir=p.parent)

@@ -14,12 +14,13 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from decimal import Decimal
+from os import PathLike as _OsPathLike
 from typing import Any, TypeVar
 
 from perfcore.domain.calibration.guidelines import BucketRule, DistributionGuideline
 from perfcore.domain.calibration.normalise import Method
 from perfcore.domain.errors import DomainError
-from perfcore.domain.evidence import EvidenceType
+from perfcore.domain.evidence import Bounds, EvidenceType
 from perfcore.domain.incentive import Cadence, Condition, FixedReward, IncentiveRule
 from perfcore.domain.indicator import (
     Cumulative,
@@ -52,13 +53,22 @@ from perfcore.domain.scoring import (
 from perfcore.domain.values import OrgChart, OrgUnit, PeriodKind, Person, SubjectRef, zone
 from perfcore.plan.compiled import Plan
 from perfcore.plan.formulas import Compiled, FormulaError, compile_formula
-from perfcore.plan.model import IncentiveSpec, IndicatorSpec, PlanSpec, RuleSpec, ScoringSpec
+from perfcore.plan.model import (
+    ConstraintSpec,
+    IncentiveSpec,
+    IndicatorSpec,
+    PlanSpec,
+    RuleSpec,
+    ScoringSpec,
+)
 from perfcore.plan.problems import Problem, did_you_mean
+from perfcore.plan.sources import check_sources
 from perfcore.plan.yamlnodes import Marks, Path
 
 __all__ = ["build_plan"]
 
 T = TypeVar("T")
+PathLike = str | _OsPathLike[str]
 
 FIELD_TYPES = ("boolean", "date", "datetime", "duration", "number", "text")
 INDICATOR_TYPES = ("cumulative", "derived", "ratio", "simple")
@@ -86,6 +96,14 @@ SUBJECT_KINDS = ("person", "team")
 ENFORCE = ("block", "warn")
 NORMALISATIONS = tuple(sorted(m.value for m in Method))
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+_SLA_PATHS: dict[str, Path] = {
+    "sla.respond_within": ("sla_hours",),
+    "sla.reminders_before": ("reminders_before_hours",),
+    "sla.escalation_interval": ("escalation_interval_hours",),
+    "sla.max_levels": ("escalation_levels",),
+    "sla": (),
+}
+OPERATORS = ("<", "<=", "=", ">", ">=", "between")
 
 
 class Unscored:
@@ -110,6 +128,15 @@ def _split(field_path: str) -> Path:
     return tuple(out)
 
 
+def _plan_path(domain_field: str, rename: dict[str, Path]) -> Path:
+    """The plan path of a domain error's field, through ``rename`` (longest prefix first)."""
+    for prefix in sorted(rename, key=len, reverse=True):
+        rest = domain_field[len(prefix) :]
+        if domain_field.startswith(prefix) and (not rest or rest[0] in ".["):
+            return (*rename[prefix], *_split(rest))
+    return _split(domain_field)
+
+
 class _Builder:
     def __init__(self, spec: PlanSpec, marks: Marks) -> None:
         self.spec = spec
@@ -130,15 +157,16 @@ class _Builder:
         *,
         rename: dict[str, Path] | None = None,
     ) -> T | None:
-        """Run a domain constructor; a DomainError becomes a problem at path + its field
-        (a domain field whose first part is in ``rename`` is replaced by the plan's path)."""
+        """Run a domain constructor; a DomainError becomes a problem at path + its field.
+
+        This is the one place domain field paths are translated into the plan's: ``rename``
+        maps a domain field path prefix (``"sla.respond_within"``, ``"components[0]"``) to the
+        plan's path of the same thing (``("sla_hours",)``); the longest matching prefix wins
+        and the rest of the domain path is kept."""
         try:
             return build()
         except DomainError as err:
-            sub = _split(err.field)
-            if rename and sub and isinstance(sub[0], str) and sub[0] in rename:
-                sub = rename[sub[0]]
-            full = (*path, *sub)
+            full = (*path, *_plan_path(err.field, rename or {}))
             valid = f" (valid: {err.valid})" if err.valid else ""
             self.problem(full, f"{err.message}{valid}")
             return None
@@ -189,8 +217,10 @@ def _check_top(b: _Builder) -> tuple[dt.tzinfo, PeriodKind]:
     return (tz if tz is not None else dt.UTC), kind
 
 
-def _declare(name: str, fields: dict[str, str]) -> Callable[[], EvidenceType]:
-    return lambda: EvidenceType.declare(name, fields)
+def _declare(
+    name: str, fields: dict[str, str], bounds: dict[str, Bounds]
+) -> Callable[[], EvidenceType]:
+    return lambda: EvidenceType.declare(name, fields, bounds)
 
 
 def _check_evidence(b: _Builder) -> dict[str, EvidenceType]:
@@ -202,11 +232,42 @@ def _check_evidence(b: _Builder) -> dict[str, EvidenceType]:
             _choice(b, path, kind.removesuffix("?"), FIELD_TYPES, "field type")
             if not name.isidentifier():
                 b.problem(path, f"field name {name!r} is not a valid name", key=True)
+        bounds = _constraints(b, etype, ev.fields, ev.constraints)
         if len(b.problems) == before:
-            declared = b.domain(("evidence", etype), _declare(etype, dict(ev.fields)))
+            declared = b.domain(("evidence", etype), _declare(etype, dict(ev.fields), bounds))
             if declared is not None:
                 out[etype] = declared
     return out
+
+
+def _constraints(
+    b: _Builder, etype: str, fields: dict[str, str], given: dict[str, ConstraintSpec]
+) -> dict[str, Bounds]:
+    out: dict[str, Bounds] = {}
+    numbers = [n for n, kind in fields.items() if kind.removesuffix("?") == "number"]
+    for name, c in given.items():
+        path: Path = ("evidence", etype, "constraints", name)
+        if name not in fields:
+            b.problem(
+                path,
+                f"unknown field {name!r} of evidence type {etype!r}; " + did_you_mean(name, fields),
+                key=True,
+            )
+        elif name not in numbers:
+            b.problem(
+                path,
+                f"only number fields take min, max or integer; {name!r} is "
+                f"{fields[name].removesuffix('?')}; valid: {', '.join(numbers) or 'no fields'}",
+            )
+        else:
+            bound = b.domain(path, _bounds(c))
+            if bound is not None:
+                out[name] = bound
+    return out
+
+
+def _bounds(c: ConstraintSpec) -> Callable[[], Bounds]:
+    return lambda: Bounds(c.min, c.max, c.integer)
 
 
 def _check_sources(b: _Builder) -> None:
@@ -325,7 +386,11 @@ def _rule(b: _Builder, path: Path, ind: IndicatorSpec, s: ScoringSpec) -> Scorin
             points, direction=direction, below=s.below if s.below is not None else Decimal(0)
         ),
     }
-    return b.domain(path, builders[s.method])
+    rename: dict[str, Path] = {}
+    for i in range(len(points)):
+        rename[f"points[{i}].x"] = ("points", i, 0)
+        rename[f"points[{i}].y"] = ("points", i, 1)
+    return b.domain(path, builders[s.method], rename=rename)
 
 
 def _definition(b: _Builder, path: Path, ind: IndicatorSpec) -> Definition | None:
@@ -490,6 +555,7 @@ def _objectives(
                     (*path, "indicators"),
                     f"indicator weights sum to {total}, but weights.sum_to requires {sum_to}",
                 )
+    _all_zero(b, spec.objectives, weights, objective_weights)
     if sum_to is not None and spec.objectives:
         total = sum(objective_weights.values(), Decimal(0))
         if total != sum_to:
@@ -498,6 +564,31 @@ def _objectives(
                 f"objective weights sum to {total}, but weights.sum_to requires {sum_to}",
             )
     return tuple(order), weights, objective_of, objective_weights
+
+
+def _all_zero(
+    b: _Builder,
+    objectives: dict[str, Any],
+    weights: dict[str, Decimal],
+    objective_weights: dict[str, Decimal],
+) -> None:
+    """Weights that could never give a score: every indicator weight 0, every objective weight
+    0, or an objective whose indicator weights are all 0 (scoring would fail or be empty)."""
+    valid = "valid: at least one weight > 0"
+    if objective_weights and not any(objective_weights.values()):
+        first = next(iter(objective_weights))
+        b.problem(
+            ("objectives", first, "weight"),
+            f"every objective weight is 0, so no total can be scored; {valid}",
+        )
+    for oid, obj in objectives.items():
+        ws = [weights[n] for n in obj.indicators if n in weights]
+        if ws and len(ws) == len(obj.indicators) and not any(ws):
+            b.problem(
+                ("objectives", oid, "indicators", next(iter(obj.indicators))),
+                f"every indicator weight of objective {oid!r} is 0, so it can never be "
+                f"scored; {valid}",
+            )
 
 
 def _alerts(b: _Builder) -> None:
@@ -524,15 +615,39 @@ def _alerts(b: _Builder) -> None:
 def _reviews(b: _Builder) -> tuple[SlaPolicy, ScoringConfig]:
     r = b.spec.reviews
     path: Path = ("reviews",)
-    sla = b.domain(
-        path,
-        lambda: SlaPolicy(
-            respond_within=dt.timedelta(hours=r.sla_hours),
-            reminders_before=tuple(dt.timedelta(hours=h) for h in r.reminders_before_hours),
-            escalation_interval=dt.timedelta(hours=r.escalation_interval_hours),
-            max_levels=r.escalation_levels,
-        ),
-    )
+    before = len(b.problems)
+    if r.sla_hours <= 0:
+        b.problem((*path, "sla_hours"), f"sla_hours {r.sla_hours} is not positive; valid: >= 1")
+    for i, h in enumerate(r.reminders_before_hours):
+        if r.sla_hours > 0 and not 0 < h < r.sla_hours:
+            b.problem(
+                (*path, "reminders_before_hours", i),
+                f"a reminder {h} hours before the deadline is outside the response window; "
+                f"valid: 1 to {r.sla_hours - 1} (less than sla_hours {r.sla_hours})",
+            )
+    if r.escalation_interval_hours <= 0:
+        b.problem(
+            (*path, "escalation_interval_hours"),
+            f"escalation_interval_hours {r.escalation_interval_hours} is not positive; valid: >= 1",
+        )
+    if r.escalation_levels < 1:
+        b.problem(
+            (*path, "escalation_levels"),
+            f"escalation_levels {r.escalation_levels} is below 1; valid: >= 1",
+        )
+    names: list[str] = []
+    sla = None
+    if len(b.problems) == before:
+        sla = b.domain(
+            path,
+            lambda: SlaPolicy(
+                respond_within=dt.timedelta(hours=r.sla_hours),
+                reminders_before=tuple(dt.timedelta(hours=h) for h in r.reminders_before_hours),
+                escalation_interval=dt.timedelta(hours=r.escalation_interval_hours),
+                max_levels=r.escalation_levels,
+            ),
+            rename=_SLA_PATHS,
+        )
     components: list[ComponentConfig] = []
     for name, weight in r.components.items():
         kind = COMPONENTS.get(name)
@@ -544,14 +659,21 @@ def _reviews(b: _Builder) -> tuple[SlaPolicy, ScoringConfig]:
             )
             continue
         components.append(ComponentConfig(kind, weight, enabled=weight > 0))
+        names.append(name)
     config = None
     if components:
+        rename: dict[str, Path] = {
+            f"components[{i}]": ("components", name) for i, name in enumerate(names)
+        }
+        rename.update({f"components[{i}].weight": ("components", n) for i, n in enumerate(names)})
+        rename.update({"components": ("components",), "scale": ("scale_min",)})
         config = b.domain(
-            (*path, "components"),
+            path,
             lambda: ScoringConfig(
                 components=tuple(components),
                 scale=RatingScale(r.scale_min, r.scale_max, step=None),
             ),
+            rename=rename,
         )
     return sla or SlaPolicy(), config or ScoringConfig()
 
@@ -576,6 +698,8 @@ def _guideline(b: _Builder) -> DistributionGuideline | None:
         return None
     rules: list[BucketRule] = []
     for i, rs in enumerate(c.rules):
+        if not _choice(b, (*path, "rules", i, "op"), rs.op, OPERATORS, "operator"):
+            continue
         rule = b.domain((*path, "rules", i), _bucket_rule(rs))
         if rule is not None:
             rules.append(rule)
@@ -604,6 +728,13 @@ def _incentives(
     for rid, inc in b.spec.incentives.items():
         path: Path = ("incentives", rid)
         _choice(b, (*path, "reward", "kind"), inc.reward.kind, REWARD_KINDS, "reward kind")
+        if inc.reward.amount < 0:
+            b.problem(
+                (*path, "reward", "amount"),
+                f"reward amount {inc.reward.amount} is negative; valid: >= 0 (a rule awards; "
+                "clawbacks are ledger reversals of an award, not rules)",
+            )
+            continue
         if inc.cadence != "once_per_period":
             b.unknown((*path, "cadence"), "cadence", inc.cadence, ["once_per_period"])
         compiled = b.formula((*path, "when"), inc.when, schema, want="boolean")
@@ -634,13 +765,22 @@ def _milestones(b: _Builder) -> None:
 
 
 def build_plan(
-    spec: PlanSpec, marks: Marks, *, source: str, content_hash: str
+    spec: PlanSpec,
+    marks: Marks,
+    *,
+    source: str,
+    content_hash: str,
+    base_dir: PathLike | None = None,
 ) -> Plan | list[Problem]:
-    """Check ``spec`` and build the :class:`Plan`; returns the problems instead when any."""
+    """Check ``spec`` and build the :class:`Plan`; returns the problems instead when any.
+
+    ``base_dir`` (the plan file's folder) is where relative source file paths are looked up
+    (then the working directory) to check mapped columns against a readable file's header."""
     b = _Builder(spec, marks)
     tz, period_kind = _check_top(b)
     evidence_types = _check_evidence(b)
     _check_sources(b)
+    b.problems.extend(check_sources(spec, marks, base_dir=base_dir))
     identities = _identities(b)
     org = _org(b)
     order, weights, objective_of, objective_weights = _objectives(b)

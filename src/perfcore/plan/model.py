@@ -17,6 +17,7 @@ from attrs import Factory, frozen
 __all__ = [
     "AlertSpec",
     "CalibrationSpec",
+    "ConstraintSpec",
     "EvidenceTypeSpec",
     "IncentiveSpec",
     "IndicatorSpec",
@@ -37,12 +38,24 @@ __all__ = [
 
 
 @frozen
+class ConstraintSpec:
+    """What values a number field accepts: ``min``/``max`` (inclusive) and ``integer``.
+    A value outside is rejected (quarantined) with the field, the value and the range."""
+
+    min: Decimal | None = None
+    max: Decimal | None = None
+    integer: bool = False
+
+
+@frozen
 class EvidenceTypeSpec:
     """An evidence type: its fields and their formula types (number, text, boolean, date,
-    datetime, duration); a trailing ``?`` (``number?``) makes a field optional."""
+    datetime, duration); a trailing ``?`` (``number?``) makes a field optional.
+    ``constraints`` bounds number fields (``{inspected: {min: 0, integer: true}}``)."""
 
     fields: dict[str, str]
     title: str = ""
+    constraints: dict[str, ConstraintSpec] = Factory(dict)
 
 
 @frozen
@@ -76,7 +89,8 @@ class SourceSpec:
     ``fields`` maps *evidence field* → *source column*. ``id`` lists the columns whose values form
     the record's external id (idempotency). ``kind``/``config`` name a source plugin
     (``perfcore_register_sources``) for :class:`~perfcore.services.commands.SyncSource`;
-    without a kind, rows are pushed with ``IngestBatch``."""
+    without a kind, rows are pushed with ``IngestBatch``. ``columns``, when given, declares the
+    source's column names: every column the mapping names must be one of them."""
 
     evidence: str
     subject: SubjectMapSpec
@@ -86,6 +100,7 @@ class SourceSpec:
     kind: str = ""
     stream: str = ""
     config: dict[str, Any] = Factory(dict)
+    columns: list[str] = Factory(list)
 
 
 @frozen
