@@ -248,7 +248,12 @@ def test_commands_without_a_plan_explain_what_to_do(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    code, out, err = run("score", "--period", "2025-03")
+    code, out, err = run("score", "--period", "2025-03")  # read-only: no database, none made
+    assert code == 1
+    assert "no database at" in err
+    assert "perfcore init" in err
+    assert not (tmp_path / "perfcore.db").exists()
+    code, out, err = run("sync")
     assert code == 1
     assert "no plan" in err
     assert "perfcore init" in err

@@ -142,7 +142,7 @@ def score(
     def run() -> None:
         the_period = Period.parse(period, field="--period")
         ref = SubjectRef.parse(subject, field="--subject") if subject else None
-        runtime = open_runtime(db, plan)
+        runtime = open_runtime(db, plan, must_exist=True)
         ensure_data(runtime)
         subjects = (ref,) if ref is not None else ()
         runtime.bus.handle(ComputeScorecards((the_period.key,), subjects))  # type: ignore[arg-type]

@@ -41,7 +41,7 @@ def report(
     def run() -> None:
         from perfcore_adapters.report import write_report
 
-        runtime = open_runtime(db, plan)
+        runtime = open_runtime(db, plan, must_exist=True)
         ensure_data(runtime)
         with runtime.bus.uow as uow:
             if not uow.evidence.list():

@@ -13,10 +13,12 @@ from perfcore_adapters.cli._common import (
     DEFAULT_DB,
     DbOpt,
     PlanOpt,
+    check_sqlite_path,
     console,
     fail,
     guarded,
     open_runtime,
+    read_plan_text,
     storage_url,
     upgrade_database,
 )
@@ -78,6 +80,7 @@ def validate(
 
         if not plan_file.is_file():
             fail(f"no plan file at {plan_file}", "give the path of a YAML plan")
+        read_plan_text(plan_file)  # not UTF-8 → one line + hint
         try:
             loaded = load(plan_file)
         except PlanError as exc:
@@ -116,7 +119,7 @@ def db_upgrade(db: DbOpt = DEFAULT_DB, plan: PlanOpt = None) -> None:
     def run() -> None:
         url = storage_url(db)
         if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            check_sqlite_path(Path(url.removeprefix("sqlite:///")), must_exist=False)
         upgrade_database(url)
         console.print(f"[green]✓[/] database [bold]{db}[/] is at the latest schema")
 

@@ -163,7 +163,7 @@ def simulate(
             fail(f"--to {p2.key} is before --from {p1.key}", "swap them")
         if not plan.is_file():
             fail(f"no plan file at {plan}", "give the proposed plan's path")
-        runtime = open_runtime(db, None)
+        runtime = open_runtime(db, None, must_exist=True)
         ensure_data(runtime)
         base, new = run_sandbox(runtime.bus, plan, p1, p2)
         _show(base, new, top, as_json)

@@ -259,7 +259,7 @@ def dashboard(
 
     def run() -> None:
         at = _parse_now(now)
-        runtime = open_runtime(db, plan)
+        runtime = open_runtime(db, plan, must_exist=True)
         ensure_data(runtime)
         console.print(dashboard_panel(runtime.bus, indicator=indicator, days=days, now=at))
 
@@ -277,7 +277,7 @@ def reviews(
 
     def run() -> None:
         at = _parse_now(now)
-        runtime = open_runtime(db, plan)
+        runtime = open_runtime(db, plan, must_exist=True)
         ensure_data(runtime)
         if as_json:
             typer.echo(json.dumps(_inbox(runtime.bus, assignee, at), indent=2))
@@ -359,7 +359,7 @@ def calibrate(
     """A calibration session: distribution vs guideline, rater-bias flags, suggestions."""
 
     def run() -> None:
-        runtime = open_runtime(db, plan)
+        runtime = open_runtime(db, plan, must_exist=True)
         if period is not None:
             if session is None:
                 fail(
@@ -421,7 +421,7 @@ def incentives(
 
     def run() -> None:
         ref = SubjectRef.parse(subject, field="--subject") if subject else None
-        runtime = open_runtime(db, plan)
+        runtime = open_runtime(db, plan, must_exist=True)
         bus = runtime.bus
         if period is not None:
             from perfcore.domain.values import Period

@@ -27,11 +27,14 @@ __all__ = [
     "PlanOpt",
     "Runtime",
     "UserError",
+    "check_sqlite_path",
+    "close_storage",
     "console",
     "err_console",
     "fail",
     "guarded",
     "open_runtime",
+    "read_plan_text",
     "resolve_plan_path",
     "storage_url",
     "upgrade_database",
@@ -91,8 +94,81 @@ def _hint_for(exc: PerfcoreError) -> str:
     return ""
 
 
+_OPENED: list[Any] = []
+"""Units of work opened by :func:`open_runtime`; closed (engine disposed, WAL checkpointed) when
+the command ends, so no ``-wal``/``-shm`` files stay behind."""
+
+
+def close_storage(uow: Any) -> None:
+    """Dispose the engine of a SQL unit of work and, for a SQLite file, checkpoint and remove its
+    write-ahead log (the last connection to close deletes ``-wal`` and ``-shm``). Idempotent;
+    a unit of work without an engine (memory) is left alone."""
+    engine = getattr(uow, "engine", None)
+    if engine is None:
+        return
+    engine.dispose()
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    path = Path(str(url.database))
+    if not path.is_file():
+        return
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(str(path), timeout=5)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error:  # pragma: no cover - best effort at exit
+        pass
+
+
+def _close_opened() -> None:
+    while _OPENED:
+        close_storage(_OPENED.pop())
+
+
+def _db_problem(exc: BaseException) -> tuple[str, str] | None:
+    """(message, hint) for a database error a user causes with ``--db``, else ``None``."""
+    try:
+        from sqlalchemy import exc as sa_exc
+    except ImportError:  # pragma: no cover - SQLAlchemy ships with perfcore
+        return None
+    import sqlite3
+
+    kinds = (sa_exc.DBAPIError, sa_exc.ArgumentError, sa_exc.NoSuchModuleError, sqlite3.Error)
+    if not isinstance(exc, kinds):
+        return None
+    detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    low = detail.lower()
+    if "readonly" in low or "read-only" in low:
+        return (
+            f"the database is read-only ({detail})",
+            "run in a writable folder or pass --db PATH to a writable location",
+        )
+    if "not a database" in low:
+        return (
+            f"--db is not a SQLite database ({detail})",
+            "pass the path of a perfcore database file, or a postgresql+psycopg:// URL",
+        )
+    if "unable to open" in low:
+        return (
+            f"cannot open the database ({detail})",
+            "--db must be a SQLite file in an existing, writable folder, or a database URL",
+        )
+    return (
+        f"database error: {detail}",
+        "check --db (a SQLite file path or a postgresql+psycopg:// URL) and that it is reachable",
+    )
+
+
 def guarded(func: Callable[[], Any]) -> Any:
-    """Run ``func``; report user errors as ``error: ...`` + ``hint: ...`` and exit 1."""
+    """Run ``func``; report user errors as ``error: ...`` + ``hint: ...`` and exit 1.
+
+    Ctrl-C prints one line (``interrupted; re-run to resume``) and exits 130. Storage opened by
+    :func:`open_runtime` is closed on the way out."""
     try:
         return func()
     except UserError as exc:
@@ -109,8 +185,34 @@ def guarded(func: Callable[[], Any]) -> Any:
     except PerfcoreError as exc:
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         _print_error(text, _hint_for(exc))
+    except KeyboardInterrupt:
+        err_console.print(
+            "[yellow]interrupted;[/] re-run to resume (committed batches are kept, repeats "
+            "count as duplicates)",
+            soft_wrap=True,
+        )
+        raise typer.Exit(130) from None
+    except UnicodeDecodeError as exc:
+        _print_error(
+            f"a file is not UTF-8 text (byte 0x{exc.object[exc.start]:02X} at offset {exc.start})",
+            "save it as UTF-8",
+        )
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in {"psycopg", "psycopg2", "psycopg_binary"}:
+            raise
+        _print_error(
+            "a postgresql:// database needs the psycopg driver, which is not installed",
+            "pip install 'perfcore[postgres]'",
+        )
     except OSError as exc:
         _print_error(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), "check the path")
+    except Exception as exc:
+        db_problem = _db_problem(exc)
+        if db_problem is None:
+            raise
+        _print_error(*db_problem)
+    finally:
+        _close_opened()
     raise typer.Exit(1)
 
 
@@ -129,6 +231,32 @@ def resolve_plan_path(plan: Path | None) -> Path | None:
         return plan
     default = Path("perfcore.yaml")
     return default if default.is_file() else None
+
+
+def read_plan_text(path: Path) -> str:
+    """The text of plan file ``path``; a file that is not UTF-8 → :class:`UserError`."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        fail(
+            f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02X} at offset {exc.start})",
+            "a plan is a UTF-8 YAML file: re-save it as UTF-8",
+        )
+
+
+def check_sqlite_path(path: Path, *, must_exist: bool) -> None:
+    """Check a SQLite ``--db`` path before opening it: not a directory; when ``must_exist``
+    (read-only commands) the file must exist; otherwise its folder is created."""
+    if path.is_dir():
+        fail(f"--db {path} is a directory", "pass the path of a SQLite file, e.g. --db perfcore.db")
+    if must_exist and not path.is_file():
+        fail(
+            f"no database at {path}",
+            "check --db, or create one with `perfcore init` / `perfcore sync`",
+        )
+    if not must_exist:
+        path.parent.mkdir(parents=True, exist_ok=True)
 
 
 @frozen
@@ -157,16 +285,18 @@ def open_runtime(
     notifiers: Any = None,
     memory: bool = False,
     require_plan: bool = True,
+    must_exist: bool = False,
 ) -> Runtime:
     """Open storage ``db`` (or memory), apply ``plan`` (or the default plan file) and return the
-    runtime. Raises :class:`UserError` when no plan is available and ``require_plan``."""
+    runtime. Raises :class:`UserError` when no plan is available and ``require_plan``, and when
+    ``must_exist`` (read-only commands) and the SQLite file ``db`` does not exist."""
     from perfcore.bootstrap import bootstrap
     from perfcore.plugins.manager import PluginHost
 
     url = storage_url(db)
     persistent = not memory and _sql_available()
     if persistent and url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        check_sqlite_path(Path(url.removeprefix("sqlite:///")), must_exist=must_exist)
     host = PluginHost.from_env()
     host.load()
     kwargs: dict[str, Any] = {"plugins": host, "storage": url if persistent else "memory"}
@@ -175,11 +305,13 @@ def open_runtime(
     if notifiers is not None:
         kwargs["notifiers"] = notifiers
     bus = bootstrap(**kwargs)
+    if persistent:
+        _OPENED.append(bus.uow)
     path = resolve_plan_path(plan)
     if path is not None:
         from perfcore.services.commands import ApplyPlan
 
-        bus.handle(ApplyPlan(path.read_text(encoding="utf-8"), str(path)))
+        bus.handle(ApplyPlan(read_plan_text(path), str(path)))
     elif require_plan:
         with bus.uow as uow:
             stored = uow.plans.latest()

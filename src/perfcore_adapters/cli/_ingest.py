@@ -53,6 +53,7 @@ class SourceFile:
 
     name: str
     path: Path
+    encoding: str = "utf-8-sig"
 
 
 @define
@@ -114,16 +115,39 @@ def plan_source_files(plan: Plan, plan_dir: Path | None) -> list[SourceFile]:
     for name, spec in plan.spec.sources.items():
         raw = spec.config.get("path")
         if isinstance(raw, str) and raw:
-            out.append(SourceFile(name, _resolve(raw, plan_dir)))
+            encoding = spec.config.get("encoding")
+            enc = encoding if isinstance(encoding, str) and encoding else "utf-8-sig"
+            out.append(SourceFile(name, _resolve(raw, plan_dir), enc))
     return out
 
 
-def read_csv(path: Path) -> list[dict[str, str]]:
-    """All rows of a CSV file as dicts (UTF-8 with or without BOM). Missing file → UserError."""
+def read_csv(path: Path, encoding: str = "utf-8-sig") -> list[dict[str, str]]:
+    """All rows of a CSV file as dicts (``encoding``: a codec name, default UTF-8 with or without
+    BOM, or ``auto`` to detect it). Missing file or a file that does not decode → UserError."""
     if not path.is_file():
         fail(f"the source file {path} does not exist", "check config.path of the plan source")
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        return list(csv.DictReader(handle))
+    if encoding == "auto":
+        from perfcore_adapters.sources.files import detect_encoding
+
+        encoding = detect_encoding(path)[0]
+    try:
+        with path.open(newline="", encoding=encoding) as handle:
+            return list(csv.DictReader(handle))
+    except LookupError:
+        fail(f"unknown encoding {encoding!r} for {path}", "use a Python codec name, e.g. latin-1")
+    except UnicodeDecodeError:
+        data = path.read_bytes()
+        try:
+            data.decode(encoding)
+            where = ""
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            where = f" (byte 0x{data[exc.start]:02X} on line {line})"
+        fail(
+            f"{path}: not {encoding} text{where}",
+            "re-save it as UTF-8, or set `encoding:` in the plan source's config "
+            "(a codec name such as latin-1 or cp1252, or auto to detect it)",
+        )
 
 
 def _chunks(rows: Sequence[Row], size: int) -> Iterator[Sequence[Row]]:
@@ -216,7 +240,7 @@ def sync_all(
             if only is not None and name != only:
                 continue
             if name in files:
-                rows = read_csv(files[name].path)
+                rows = read_csv(files[name].path, files[name].encoding)
                 task = progress.add_task(name, total=len(rows), rejected=0)
 
                 def tick(t: SyncTotals, n: int, task_id: TaskID = task) -> None:
