@@ -131,11 +131,16 @@ def _batches(
     state: SourceState,
     final: SourceState,
     size: int,
+    width: int | None = None,
 ) -> Iterator[RecordBatch]:
     records: list[RawRecord] = []
     rejections: list[Rejection] = []
     for row, location in rows:
         if not any(str(cell).strip() for cell in row if cell is not None):
+            continue
+        ragged = _ragged(row, width, location) if width is not None else None
+        if ragged is not None:
+            rejections.append(ragged)
             continue
         record, problems = mapper.map(row, location)
         if record is not None:
@@ -148,6 +153,22 @@ def _batches(
 
 
 Mapper = RowMapper | RawRowMapper
+
+
+def _ragged(row: Sequence[object], width: int, location: str) -> Rejection | None:
+    """A row with more non-empty values than the header has columns is rejected, never
+    trimmed (trailing empty cells, as spreadsheets write them, are not values)."""
+    extra = [str(c) for c in row[width:] if c is not None and str(c).strip()]
+    if len(row) <= width or not extra:
+        return None
+    shown = ", ".join(repr(c) for c in extra[:3]) + (", ..." if len(extra) > 3 else "")
+    return Rejection(
+        location,
+        "",
+        f"the row has {len(row)} values but the header has {width} columns "
+        f"(extra: {shown}); check the delimiter and quoting",
+        ",".join(str(c) for c in row)[:200],
+    )
 
 
 def _check_modes(mapping: TabularMapping | None, raw: RawColumns | None) -> None:
@@ -275,7 +296,9 @@ class CsvSource(_FileSource):
                 for row in reader:
                     yield row, f"{name}:{getattr(reader, 'line_num', 0)}"
 
-            yield from _batches(stream, rows(), mapper, state, final, self.config.batch_size)
+            yield from _batches(
+                stream, rows(), mapper, state, final, self.config.batch_size, len(header)
+            )
 
 
 @frozen
