@@ -85,6 +85,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.engine = target if isinstance(target, Engine) else create_engine_for(target)
         self._tz = tz
         self._tz_resolved: dt.tzinfo | None = None
+        self._wrote_cached = False  # this transaction assigned a slot or recorded the zone
         self._layout: dict[str, dict[str, tuple[int, str]]] | None = None
         self._plan_tz: dict[str, dt.tzinfo] = {}
         self.audit_skip = audit_skip
@@ -158,6 +159,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.evidence.flush()
         self._write_audit(conn)
         conn.commit()
+        self._wrote_cached = False
         self.evidence.written_keys = []
 
     def rollback(self) -> None:
@@ -165,9 +167,11 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         conn = self._conn
         if conn is not None and conn.in_transaction():
             conn.rollback()
-            self._tz_resolved = None  # a zone recorded in the rolled-back work is gone
-            self.evidence.forget_slots()
-            self._layout = None
+            if self._wrote_cached:  # what the rolled-back work recorded is gone; a read-only
+                self._tz_resolved = None  # transaction leaves the (written-once) caches valid
+                self.evidence.forget_slots()
+                self._layout = None
+        self._wrote_cached = False
         self._reset()
 
     # ------------------------------------------------------------------ helpers
@@ -215,6 +219,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     def forget_slot_layout(self) -> None:
         """Drop the cached layout (a slot was assigned, or a rollback undid one)."""
         self._layout = None
+        self._wrote_cached = True
 
     def _latest_plan_tz(self) -> dt.tzinfo | None:
         latest = self.plans.latest()
@@ -246,6 +251,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
                 )
         else:
             zone = self._tz or self._latest_plan_tz() or dt.UTC
+            self._wrote_cached = True
             self.set_setting("period_tz", _zone_name(zone), replace=False)
             zone = _zone(self._setting("period_tz") or _zone_name(zone))  # a racing writer wins
         self._tz_resolved = zone
