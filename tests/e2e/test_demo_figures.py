@@ -109,6 +109,7 @@ def test_demo_writes_both_databases_the_report_and_provenance(demo: tuple[Path, 
     workdir, output = demo
     assert (workdir / "perfcore.db").stat().st_size > 0
     assert (workdir / "sales.db").stat().st_size > 0
+    assert sorted(p.name for p in workdir.glob("*.db-*")) == []  # WAL checkpointed and closed
     html = (workdir / "report" / "index.html").read_text(encoding="utf-8")
     assert html.count("data:image/png;base64,") == 10  # 5 charts x 2 scenarios
     assert html.count("<h3>The loop</h3>") == 2

@@ -29,7 +29,14 @@ from perfcore.services import queries
 from perfcore.services.messagebus import MessageBus
 from perfcore.testing.fakes import FakeClock, RecordingNotifier
 from perfcore_adapters.cli._calib import CalibrationView, analyse_session
-from perfcore_adapters.cli._common import console, err_console, guarded, storage_url
+from perfcore_adapters.cli._common import (
+    close_storage,
+    console,
+    err_console,
+    fail,
+    guarded,
+    storage_url,
+)
 from perfcore_adapters.cli._fastmem import indexed_unit_of_work
 from perfcore_adapters.cli._ingest import make_progress
 from perfcore_adapters.cli._replay import ReplayLog, close_period_with_reviews, replay
@@ -210,7 +217,10 @@ def _write_db(run: ScenarioRun) -> None:
     if run.db_path.exists():
         run.db_path.unlink()
     target = make_unit_of_work(storage_url(str(run.db_path)))
-    run.copied = copy_state(run.bus.uow, target)
+    try:
+        run.copied = copy_state(run.bus.uow, target)
+    finally:
+        close_storage(target)
 
 
 def scenario_job(
@@ -243,6 +253,57 @@ def scenario_job(
     }
 
 
+_WORKER_QUEUE: Any = None
+
+
+def _init_worker(queue: Any) -> None:
+    """Worker start-up: Ctrl-C is the parent's business (it stops the workers), and the progress
+    queue is inherited here (a multiprocessing queue cannot be passed with each task)."""
+    import signal
+
+    global _WORKER_QUEUE
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER_QUEUE = queue
+
+
+def _worker_job(workdir: str, key: str, width: int, color: bool, report: bool) -> dict[str, Any]:
+    return scenario_job(workdir, key, width, color, report, _WORKER_QUEUE)
+
+
+OUTPUTS = ("perfcore.db", "sales.db", GARMENT.plan_file, SALES.plan_file, "garment-proposed.yaml")
+"""Files the demo writes in its work directory (besides ``data/`` and ``report/``)."""
+
+
+def existing_outputs(workdir: Path) -> list[str]:
+    """What in ``workdir`` the demo would replace (or sit beside: a ``perfcore.yaml`` project)."""
+    names = [n for n in (*OUTPUTS, "perfcore.yaml") if (workdir / n).exists()]
+    if (workdir / "report" / "index.html").exists():
+        names.append("report/")
+    return names
+
+
+def _remove_partial(workdir: Path) -> None:
+    """After an interruption: the databases may be half written — remove them (and their WAL)."""
+    for name in ("perfcore.db", "sales.db"):
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            (workdir / f"{name}{suffix}").unlink(missing_ok=True)
+
+
+def _stop_pool(pool: Any) -> None:
+    """Stop a process pool now: cancel what has not started, terminate the running workers and
+    reap them (no orphans)."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in processes:
+        proc.join(timeout=5)
+        if proc.is_alive():  # pragma: no cover - a worker that ignores SIGTERM
+            proc.kill()
+            proc.join(timeout=5)
+
+
 class _LocalQueue:
     """The queue used when both scenarios run in this process (``jobs=1``)."""
 
@@ -269,6 +330,7 @@ def run_demo(workdir: Path, *, report: bool = True, jobs: int = 2) -> DemoRun:
     independent), write their databases, and the report. Returns the summary texts."""
     import multiprocessing
     import queue as queue_mod
+    import signal
     from concurrent.futures import ProcessPoolExecutor
 
     started = time.perf_counter()
@@ -283,14 +345,21 @@ def run_demo(workdir: Path, *, report: bool = True, jobs: int = 2) -> DemoRun:
                 results[key] = scenario_job(str(workdir), key, width, color, report, local)
         else:
             ctx = multiprocessing.get_context("spawn")
-            with ctx.Manager() as manager, ProcessPoolExecutor(2, mp_context=ctx) as pool:
-                messages = manager.Queue()
-                futures = {
-                    key: pool.submit(
-                        scenario_job, str(workdir), key, width, color, report, messages
-                    )
-                    for key in keys
-                }
+            messages = ctx.Queue()
+            pool = ProcessPoolExecutor(
+                2, mp_context=ctx, initializer=_init_worker, initargs=(messages,)
+            )
+            try:
+                # the workers are started by submit(): they inherit an ignored SIGINT, so a
+                # Ctrl-C while they import cannot print a traceback from them
+                previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+                try:
+                    futures = {
+                        key: pool.submit(_worker_job, str(workdir), key, width, color, report)
+                        for key in keys
+                    }
+                finally:
+                    signal.signal(signal.SIGINT, previous)
                 tasks: dict[str, Any] = {}
                 while not all(f.done() for f in futures.values()):
                     try:
@@ -303,6 +372,13 @@ def run_demo(workdir: Path, *, report: bool = True, jobs: int = 2) -> DemoRun:
                     except queue_mod.Empty:
                         break
                 results = {key: f.result() for key, f in futures.items()}
+            except BaseException:
+                _stop_pool(pool)
+                raise
+            finally:
+                pool.shutdown(wait=True)
+                messages.close()
+                messages.cancel_join_thread()
     report_dir: Path | None = None
     if report:
         from perfcore_adapters.report import render_html
@@ -326,17 +402,39 @@ def demo(
     jobs: Annotated[
         int, typer.Option(min=1, max=2, help="Processes (the two scenarios run side by side).")
     ] = 2,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace the databases, plans and report already in DIR."),
+    ] = False,
 ) -> None:
     """Run the closed loop on the bundled real data (garment factory + sales organisation)."""
 
     def run() -> None:
+        import signal
+
         from perfcore_adapters.cli._summary import print_summary
 
+        found = existing_outputs(workdir)
+        if found and not force:
+            fail(
+                f"{workdir} already has {', '.join(found)}; the demo would replace them",
+                "pass --force to overwrite, or choose a new --workdir",
+            )
         console.print(
             "[bold]perfcore demo[/] — the closed loop on real public data "
             f"(work directory: [cyan]{workdir}[/])\n"
         )
-        result = run_demo(workdir, report=not no_report, jobs=jobs)
+        try:
+            result = run_demo(workdir, report=not no_report, jobs=jobs)
+        except KeyboardInterrupt:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt this
+            _remove_partial(workdir)
+            err_console.print(
+                f"[yellow]demo interrupted;[/] partial databases in {workdir} removed "
+                "(re-run with --force)",
+                soft_wrap=True,
+            )
+            raise typer.Exit(130) from None
         print_summary(result)
 
     guarded(run)
