@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 from typing import Annotated, Any
@@ -25,14 +26,16 @@ from perfcore_adapters.cli._common import (
     open_runtime,
 )
 from perfcore_adapters.cli._ingest import sync_all
+from perfcore_adapters.cli._quarantine import group_reasons, print_reasons, quarantine
 
 __all__ = ["ensure_data", "register", "scorecard_json"]
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``sync`` and ``score`` to ``app``."""
+    """Add ``sync``, ``score`` and ``quarantine`` to ``app``."""
     app.command("sync")(sync)
     app.command("score")(score)
+    app.command("quarantine")(quarantine)
 
 
 def ensure_data(runtime: Runtime) -> None:
@@ -60,6 +63,7 @@ def sync(
         if not compiled.spec.sources:
             fail("the plan declares no sources", "add a `sources:` section to the plan")
         plan_dir = runtime.plan_path.parent if runtime.plan_path is not None else None
+        started = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
         results = sync_all(runtime.bus, compiled, plan_dir, console, only=source)
         table = Table(title="sync", title_justify="left")
         for col in ("source", "read", "new", "duplicates", "rejected", "rows/s"):
@@ -75,9 +79,14 @@ def sync(
             )
         console.print(table)
         if any(r.rejected for r in results):
-            console.print(
-                "[dim]rejected records are kept in quarantine with their reason "
-                "(read = new + duplicates + rejected)[/]"
+            _show_rejections(runtime, [r.source for r in results if r.rejected], started)
+        all_bad = [r for r in results if r.read and r.rejected == r.read]
+        if all_bad:
+            names = ", ".join(f"{r.source!r} ({r.rejected:,} of {r.read:,})" for r in all_bad)
+            fail(
+                f"every row of source {names} was rejected",
+                "the plan's source mapping (id, subject, occurred_at, fields) or the file is "
+                "wrong: see the reasons above",
             )
 
     guarded(run)
@@ -124,6 +133,19 @@ def _records(runtime: Runtime, period: str, subject: SubjectRef | None) -> list[
     out: list[ScorecardRecord] = [r for _, _, r in rows]
     out.sort(key=lambda r: (r.total is None, -(r.total or Decimal(0)), str(r.subject)))
     return out
+
+
+def _show_rejections(runtime: Runtime, sources: list[str], since: dt.datetime) -> None:
+    """The top reasons of this sync's rejections (grouped, count, one example each)."""
+    with runtime.bus.uow as uow:
+        records = [q for name in sources for q in uow.evidence.quarantined(source=name)]
+    recent = [q for q in records if q.received_at >= since] or records
+    print_reasons(console, group_reasons(recent), 5, "top reasons for rejected rows")
+    only = f" --source {sources[0]}" if len(sources) == 1 else ""
+    console.print(
+        "[dim]rejected rows are kept in quarantine with their reason (read = new + duplicates + "
+        f"rejected); all of them: perfcore quarantine{only}[/]"
+    )
 
 
 def score(
