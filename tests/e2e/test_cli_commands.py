@@ -188,6 +188,19 @@ def test_dashboard_reviews_and_incentives_show_the_loop(project: Path) -> None:
     assert "not an ISO 8601 time" in err
 
 
+def test_dashboard_sparkline_fits_one_line_of_an_80_column_terminal(project: Path) -> None:
+    assert run("sync")[0] == 0
+    result = runner.invoke(app, ["dashboard"], env={"COLUMNS": "80"}, catch_exceptions=False)
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    rows = [ln for ln in lines if ln.startswith("│ person:E")]
+    assert len(rows) == 2  # one line per leader: the sparkline does not wrap or collapse
+    assert all("…" not in row for row in rows)
+    wide = runner.invoke(app, ["dashboard"], env={"COLUMNS": "200"}, catch_exceptions=False)
+    assert "last 30 days" in wide.stdout
+
+
 def test_calibrate_without_sessions_says_how_to_get_one(project: Path) -> None:
     code, _, err = run("calibrate")
     assert code == 1

@@ -301,3 +301,40 @@ def test_the_median_in_summary_and_report_is_the_true_median_of_the_teams(
         assert f"<td>2015-{month:02d}</td><td>24</td><td>{shown}</td>" in html
     feb = sorted(a / t for a, t in _garment_month(2).values())
     assert f"{float((feb[11] + feb[12]) / 2) * 100:.1f}" == "98.9"
+
+
+def test_report_heat_maps_account_for_every_lost_deal_and_every_alert_day(
+    demo: tuple[Path, str],
+) -> None:
+    """The sales heat map covers all lost deals of the CSV (minor products grouped as 'other'),
+    the garment one says how its panels relate to the daily alerts (team-days under 75 %,
+    recounted here); Q1 of the sales data has closed deals in March only (CSV close dates)."""
+    from perfcore.bootstrap import bootstrap
+    from perfcore_adapters.report._data import collect
+
+    workdir, _ = demo
+    lost = [r for r in _rows(SALES_CSV) if r["deal_stage"] == "Lost"]
+    sales = collect(bootstrap(storage=f"sqlite:///{workdir / 'sales.db'}", notifiers={}), "S")
+    assert sales.heat is not None
+    assert sum(sales.heat.counts.values()) == len(lost)
+    assert sales.heat.note.startswith(f"all {len(lost):,} lost deals, 7 products")
+    q1_months = {r["close_date"][:7] for r in _rows(SALES_CSV) if r["close_date"] < "2017-04"}
+    assert q1_months - {""} == {"2017-03"}
+    assert sales.partial == {"2017-Q1": "only March has data"}
+    html = (workdir / "report" / "index.html").read_text(encoding="utf-8")
+    assert "<td>2017-Q1 (only March has data)</td>" in html
+
+    days: dict[tuple[str, str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 2)
+    for row in _rows(GARMENT_CSV):
+        key = (row["date"], row["department"].strip(), row["team"])
+        days[key] = [
+            days[key][0] + Decimal(row["actual_productivity"]),
+            days[key][1] + Decimal(row["targeted_productivity"]),
+        ]
+    low = sum(1 for a, t in days.values() if a / t < Decimal("0.75"))
+    garment = collect(bootstrap(storage=f"sqlite:///{workdir / 'perfcore.db'}", notifiers={}), "G")
+    assert garment.heat is not None
+    panels = sum(garment.heat.counts.values())
+    assert garment.heat.note.startswith(f"{low} daily alerts on {low} team-days")
+    assert panels >= low
+    assert f"so the panels add up to {panels}" in garment.heat.note

@@ -122,9 +122,11 @@ def dashboard_panel(
     days: int = 30,
     limit: int = 12,
     now: dt.datetime | None = None,
+    width: int | None = None,
 ) -> Group:
     """The dashboard as a rich renderable: team table with sparklines, latest alerts and the
-    open reviews with their SLA countdown."""
+    open reviews with their SLA countdown. With ``width`` (terminal columns) the sparkline is
+    shortened to the latest days that fit on one line."""
     plan: Plan = bus.ctx.plan()
     from perfcore_adapters.report._data import key_indicator
 
@@ -145,6 +147,15 @@ def dashboard_panel(
     low = _alert_threshold(plan, name)
     period = plan.period_of(dt.datetime.combine(end, dt.time(12), plan.tz))
     cards = {c["subject"]: c for c in queries.scorecards(bus, period.key)}
+    head3, head4 = f"{period.key} {name}", f"{period.key} total"
+    if width is not None:
+        name_w = max([len("subject"), *(len(str(k)) for k in series)])
+        fixed = name_w + len("last day") + len(head3) + len(head4) + 5 * 3 + 1
+        fit = max(7, width - fixed)
+        if fit < days:
+            days = fit
+            start = end - dt.timedelta(days=days - 1)
+            series = {k: v[-days:] for k, v in series.items()}
     team = Table(
         title=f"{name} per day, {start} → {end}  (▁ low … █ high, red = under {low})"
         if low is not None
@@ -152,10 +163,10 @@ def dashboard_panel(
         title_justify="left",
     )
     team.add_column("subject")
-    team.add_column(f"last {days} days")
+    team.add_column(f"last {days} days", no_wrap=True, min_width=days)
     team.add_column("last day", justify="right")
-    team.add_column(f"{period.key} {name}", justify="right")
-    team.add_column(f"{period.key} total", justify="right", style="bold")
+    team.add_column(head3, justify="right")
+    team.add_column(head4, justify="right", style="bold")
     ordered = sorted(
         series,
         key=lambda s: Decimal(cards[s]["total"]) if s in cards and cards[s]["total"] else 0,
@@ -261,7 +272,10 @@ def dashboard(
         at = _parse_now(now)
         runtime = open_runtime(db, plan, must_exist=True)
         ensure_data(runtime)
-        console.print(dashboard_panel(runtime.bus, indicator=indicator, days=days, now=at))
+        panel = dashboard_panel(
+            runtime.bus, indicator=indicator, days=days, now=at, width=console.width
+        )
+        console.print(panel)
 
     guarded(run)
 

@@ -67,7 +67,20 @@ def _period_table(run: ScenarioRun, indicator: str, label: str) -> Table:
             f"{worst[1].split(':')[1]} {_pct(worst[0])}" if worst else "—",
             str(row["alerts"]),
         )
+    notes = _partial_notes(run)
+    if notes:
+        table.caption = "; ".join(f"{k}: {v}" for k, v in notes.items())
+        table.caption_justify = "left"
     return table
+
+
+def _partial_notes(run: ScenarioRun) -> dict[str, str]:
+    """Periods whose evidence covers only some of their months (e.g. Q1 with March only)."""
+    from perfcore_adapters.report._data import partial_periods
+
+    with run.bus.uow as uow:
+        evidence = list(uow.evidence.list())
+    return partial_periods(run.plan, list(run.periods), evidence)
 
 
 def _loop_table(run: ScenarioRun) -> Table:

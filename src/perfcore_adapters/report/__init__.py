@@ -63,7 +63,9 @@ def _period_rows(data: Any) -> list[dict[str, str]]:
         totals = [float(r.total) for r in records if r.total is not None]
         rows.append(
             {
-                "period": period,
+                "period": f"{period} ({data.partial[period]})"
+                if period in data.partial
+                else period,
                 "n": str(len(records)),
                 "median": _fmt(statistics.median(values), pct) if values else "—",
                 "low": _fmt(values[0], pct) if values else "—",

@@ -113,7 +113,7 @@ def attainment_distribution(data: ScenarioData, path: Path) -> Path:
             [data.attainment_pct[p] for p in periods],
             bins=bins,
             stacked=True,
-            label=periods,
+            label=[f"{p} ({data.partial[p]})" if p in data.partial else p for p in periods],
             color=PALETTE[: len(periods)],
             edgecolor="white",
         )
@@ -121,13 +121,19 @@ def attainment_distribution(data: ScenarioData, path: Path) -> Path:
     if data.threshold is not None and data.target:
         pct = float(data.threshold / data.target * 100)
         ax.axvline(pct, color=RED, linestyle=":", label=f"alert threshold ({pct:.0f} %)")
-    ax.set_xlabel(f"{data.key_title}: attainment (% of target)")
+    ax.set_xlabel(f"{_strip_formula(data.key_title)}, as % of target (100 % = on target)")
     ax.set_ylabel("people × periods (count)")
     ax.set_title(f"{data.title}: how far from target? ({len(values)} scorecards)", loc="left")
     ax.legend(fontsize=8, title="period", title_fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def _strip_formula(title: str) -> str:
+    """``"Productivity attainment (actual / target)"`` → ``"Productivity attainment"``."""
+    head, sep, _ = title.partition(" (")
+    return head if sep and head else title
 
 
 def calibration_vs_guideline(data: ScenarioData, path: Path) -> Path:
@@ -172,13 +178,25 @@ def nine_box(data: ScenarioData, path: Path) -> Path:
     cells: dict[tuple[int, int], list[str]] = {}
     for p in data.ninebox:
         cells.setdefault((p.performance, p.growth), []).append(p.label)
+    per_column = 8
     for (px, py), names in cells.items():
-        cols = 3
-        for i, name in enumerate(sorted(names)):
-            x = px + 0.12 + (i % cols) * 0.3
-            y = py + 0.75 - (i // cols) * 0.11
-            ax.plot(x, y, "o", color=BLUE, markersize=4)
-            ax.text(x + 0.02, y, name, fontsize=6.2, va="center")
+        ordered = sorted(names)
+        shown = ordered if len(ordered) <= 2 * per_column else ordered[: 2 * per_column - 1]
+        for i, name in enumerate(shown):
+            x = px + 0.05 + (i // per_column) * 0.48
+            y = py + 0.82 - (i % per_column) * 0.09
+            ax.plot(x, y, "o", color=BLUE, markersize=3.5)
+            text = name if len(name) <= 20 else name[:19] + "…"
+            ax.text(x + 0.03, y, text, fontsize=6.5, va="center")
+        if len(shown) < len(ordered):
+            ax.text(
+                px + 0.53,
+                py + 0.82 - (per_column - 1) * 0.09,
+                f"+{len(ordered) - len(shown)} more",
+                fontsize=6.5,
+                va="center",
+                color="#4a5568",
+            )
     ax.set_xlim(0, 3)
     ax.set_ylim(0, 3)
     ax.set_xticks([0.5, 1.5, 2.5], ["low", "medium", "high"])
@@ -227,7 +245,12 @@ def exception_heatmap(heat: HeatMap, title: str, path: Path) -> Path:
         bar.set_label("count", fontsize=8)
         bar.locator = MaxNLocator(integer=True)
         bar.update_ticks()
-    fig.suptitle(f"{title}: {heat.title}", x=0.01, y=1.06, ha="left")
+    height = fig.get_figheight()  # inches: place title and note at fixed distances above
+    fig.suptitle(f"{title}: {heat.title}", x=0.01, y=1 + 0.6 / height, ha="left", va="bottom")
+    if heat.note:
+        fig.text(
+            0.01, 1 + 0.3 / height, heat.note, ha="left", va="bottom", fontsize=8.5, color="#4a5568"
+        )
     return _save(fig, path)
 
 

@@ -23,7 +23,15 @@ from perfcore.services.measuring import compute_indicator_values, rows_by_type
 from perfcore.services.messagebus import MessageBus
 from perfcore.services.records import AcceptedEvidence, AlertRecord, ScorecardRecord
 
-__all__ = ["HeatMap", "NineBoxPoint", "ScenarioData", "collect", "key_indicator", "short"]
+__all__ = [
+    "HeatMap",
+    "NineBoxPoint",
+    "ScenarioData",
+    "collect",
+    "key_indicator",
+    "partial_periods",
+    "short",
+]
 
 
 @define
@@ -37,6 +45,8 @@ class HeatMap:
     rows: list[str]
     cols: list[str]
     counts: dict[tuple[str, str, str], int] = field(factory=dict)
+    note: str = ""
+    """One line under the title: what is counted, what is grouped or left out."""
 
 
 @define
@@ -72,6 +82,9 @@ class ScenarioData:
     ledger: list[dict[str, Any]]
     alerts: list[AlertRecord]
     commissions: Mapping[tuple[str, str], Any] = field(factory=dict)
+    partial: dict[str, str] = field(factory=dict)
+    """Period key → a note when its evidence covers only some of its months
+    (e.g. ``"2017-Q1" → "only March has data"``)."""
 
 
 def short(subject: SubjectRef | str) -> str:
@@ -227,6 +240,14 @@ def _heat_from_alerts(
     last = max(e.occurred_at for e in evidence).astimezone(plan.tz).date()
     cols = sorted({_iso_week(first + dt.timedelta(days=i)) for i in range((last - first).days + 1)})
     rows = sorted({k[1] for k in counts} | {short(e.subject) for e in evidence})
+    days = len({(a.subject, a.period_key) for a in daily})
+    panels = sum(counts.values())
+    note = f"{len(daily)} daily alerts on {days} team-days"
+    if garment and panels != days:
+        note += (
+            f"; a day with several recorded causes is counted in each of its panels, "
+            f"so the panels add up to {panels}"
+        )
     return HeatMap(
         "Exception team-days by recorded cause, team leader and week"
         if garment
@@ -237,6 +258,7 @@ def _heat_from_alerts(
         rows,
         cols,
         dict(counts),
+        note,
     )
 
 
@@ -253,15 +275,56 @@ def _heat_from_lost_deals(plan: Plan, evidence: list[AcceptedEvidence]) -> HeatM
     products = Counter()  # type: Counter[str]
     for (product, _, _), n in counts.items():
         products[product] += n
+    ranked = [p for p, _ in sorted(products.items(), key=lambda kv: (-kv[1], kv[0]))]
+    shown, rest = (ranked, []) if len(ranked) <= 5 else (ranked[:4], ranked[4:])
+    causes = list(shown)
+    if rest:
+        other = f"{len(rest)} other products"
+        causes.append(other)
+        merged: Counter[tuple[str, str, str]] = Counter()
+        for (product, row, col), n in counts.items():
+            merged[(other if product in rest else product, row, col)] += n
+        counts = merged
+    total = sum(products.values())
+    note = f"all {total:,} lost deals, {len(ranked)} products"
+    if rest:
+        note += f"; '{len(rest)} other products' = " + ", ".join(
+            f"{p} ({products[p]:,})" for p in rest
+        )
     return HeatMap(
         "Lost deals by product (cause), manager's team and month",
         "manager's team",
         "month of close",
-        [p for p, _ in products.most_common(4)],
+        causes,
         sorted({k[1] for k in counts}),
         sorted({k[2] for k in counts}),
         dict(counts),
+        note,
     )
+
+
+def partial_periods(
+    plan: Plan, periods: list[str], evidence: list[AcceptedEvidence]
+) -> dict[str, str]:
+    """Quarters/years whose evidence falls in only some of their months."""
+    from perfcore.domain.errors import DomainError
+    from perfcore.domain.values import Period
+
+    months = {e.occurred_at.astimezone(plan.tz).strftime("%Y-%m") for e in evidence}
+    out: dict[str, str] = {}
+    for key in periods:
+        try:
+            period = Period.parse(key)
+        except DomainError:  # an unusual key simply gets no note
+            continue
+        if str(period.kind.value) not in {"quarter", "year"}:
+            continue
+        spans = [m.key for m in period.split("month")]
+        have = [m for m in spans if m in months]
+        if have and len(have) < len(spans):
+            names = [dt.date.fromisoformat(f"{m}-01").strftime("%B") for m in have]
+            out[key] = f"only {' and '.join(names)} {'has' if len(names) == 1 else 'have'} data"
+    return out
 
 
 def collect(
@@ -315,6 +378,7 @@ def collect(
         periods=sorted(cards),
         cards=dict(cards),
         attainment_pct=attainment,
+        partial=partial_periods(plan, sorted(cards), evidence),
         sessions=sessions,
         ninebox=points,
         ninebox_session=box_session,
