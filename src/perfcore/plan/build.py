@@ -129,8 +129,16 @@ def _split(field_path: str) -> Path:
 
 
 def _plan_path(domain_field: str, rename: dict[str, Path]) -> Path:
-    """The plan path of a domain error's field, through ``rename`` (longest prefix first)."""
+    """The plan path of a domain error's field, through ``rename`` (longest prefix first; a
+    key ending in ``.*`` maps the prefix and everything below it to exactly its path, for
+    domain internals that have no plan field of their own)."""
     for prefix in sorted(rename, key=len, reverse=True):
+        if prefix.endswith(".*"):
+            base = prefix[:-2]
+            tail = domain_field[len(base) :]
+            if domain_field.startswith(base) and (not tail or tail[0] in ".["):
+                return rename[prefix]
+            continue
         rest = domain_field[len(prefix) :]
         if domain_field.startswith(prefix) and (not rest or rest[0] in ".["):
             return (*rename[prefix], *_split(rest))
@@ -744,7 +752,7 @@ def _incentives(
         rule = b.domain(
             path,
             _incentive_rule(rid, inc, reads, period),
-            rename={"condition": ("when",), "reward": ("reward",), "cadence": ("cadence",)},
+            rename={"condition.*": ("when",), "reward": ("reward",), "cadence": ("cadence",)},
         )
         if rule is not None:
             rules[rid] = rule
