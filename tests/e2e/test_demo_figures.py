@@ -190,7 +190,23 @@ def test_the_sandbox_replays_the_daily_alerts_of_the_live_plan_and_of_the_propos
     assert by_rule["current"]["low_day"] == under["0.75"]
     assert by_rule["proposed"]["low_day"] == under["0.7"]
     assert db_state(workdir / "perfcore.db") == before
-    assert "sandbox (garment-proposed.yaml" in output
+    assert "sandbox — garment-proposed.yaml" in output
+    text = " ".join(output.split())  # the summary wraps at the terminal width
+    # the sandbox's daily alerts sit next to the live count they reproduce (finding: the line
+    # was not comparable with the loop above it)
+    assert f"low_day alerts {under['0.75']} → {under['0.7']} (live {under['0.75']})" in text
+    assert "live checks it month-to-date as data arrive, the sandbox once at month end" in text
+    # points per the plan's rules (100 at >= 100 % of target, 50 more at >= 110 %), recounted
+    # from the CSV: the sandbox pays January-March, live the closed months January-February
+    points = {}
+    for m in (1, 2, 3):
+        ratios = [a / t for a, t in _garment_month(m).values()]
+        points[m] = 100 * sum(r >= 1 for r in ratios) + 50 * sum(
+            r >= Decimal("1.1") for r in ratios
+        )
+    replayed, live = sum(points.values()), points[1] + points[2]
+    assert f"points {replayed:,} → " in text
+    assert f"live pays closed months only: {live:,}" in text
 
 
 def test_garment_january_incentive_points_follow_the_plan_rules(demo: tuple[Path, str]) -> None:
