@@ -134,3 +134,25 @@ def test_postgres_without_psycopg_says_which_extra_to_install(
         "error: a postgresql:// database needs the psycopg driver, which is not installed",
         "hint: pip install 'perfcore[postgres]'",
     ]
+
+
+def test_an_interrupted_sync_says_re_run_to_resume_and_exits_130(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import perfcore_adapters.cli._cmd_data as data
+
+    def interrupted(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(data, "sync_all", interrupted)
+    code, lines = run("sync")
+    assert code == 130
+    assert lines == [
+        "interrupted; re-run to resume (committed batches are kept, repeats count as duplicates)"
+    ]
+
+
+def test_commands_leave_no_write_ahead_log_behind(project: Path) -> None:
+    assert run("sync")[0] == 0
+    assert run("score", "--period", "2025-03")[0] == 0
+    assert sorted(p.name for p in project.glob("perfcore.db*")) == ["perfcore.db"]
