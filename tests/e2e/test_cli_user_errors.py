@@ -156,3 +156,14 @@ def test_commands_leave_no_write_ahead_log_behind(project: Path) -> None:
     assert run("sync")[0] == 0
     assert run("score", "--period", "2025-03")[0] == 0
     assert sorted(p.name for p in project.glob("perfcore.db*")) == ["perfcore.db"]
+
+
+def test_an_unreachable_database_server_is_one_line(project: Path) -> None:
+    pytest.importorskip("psycopg")
+    code, lines = run("sync", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert code == 1
+    assert lines[0].startswith("error: database error: connection failed")
+    assert lines[1] == (
+        "hint: check --db (a SQLite file path or a postgresql+psycopg:// URL) and that it is "
+        "reachable"
+    )
