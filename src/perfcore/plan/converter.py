@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import typing
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 import attrs
 import cattrs
+from cattrs.cols import list_structure_factory
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 
 from perfcore.plan.problems import Problem, did_you_mean
@@ -79,9 +81,30 @@ def _date(value: object, _t: object) -> dt.date:
         raise _Expected("a date (YYYY-MM-DD)", value) from None
 
 
+def _is_list(tp: object) -> bool:
+    return typing.get_origin(tp) is list
+
+
+def _strict_list(conv: cattrs.Converter) -> Callable[[Any], Callable[[object, object], Any]]:
+    """Lists refuse text (cattrs would otherwise split ``"abc"`` into characters)."""
+
+    def factory(tp: Any) -> Callable[[object, object], Any]:
+        base = list_structure_factory(tp, conv)
+
+        def hook(value: object, t: object) -> Any:
+            if not isinstance(value, list | tuple):
+                raise _Expected("a list", value)
+            return base(value, t)
+
+        return hook
+
+    return factory
+
+
 def make_converter() -> cattrs.Converter:
     """A fresh strict converter for plan specifications."""
     conv = cattrs.Converter(forbid_extra_keys=True)
+    conv.register_structure_hook_factory(_is_list, _strict_list(conv))
     conv.register_structure_hook(Decimal, _decimal)
     conv.register_structure_hook(int, _int)
     conv.register_structure_hook(bool, _bool)

@@ -306,3 +306,21 @@ def test_template_columns_are_checked_and_an_unreadable_file_is_not() -> None:
         "in the source's declared columns; did you mean 'leader'? valid: day, good, inspected, "
         "leader, line"
     ]
+
+
+# --- lists are lists ------------------------------------------------------------------------
+
+
+def test_text_where_a_list_is_expected_is_refused_not_split_into_characters() -> None:
+    text = edit("    id: [day, leader]\n", "    id: day\n")
+    assert messages(text) == [
+        f"p.yaml:{at(text, 11, 'day')}: sources.mes.id: expected a list, got 'day'"
+    ]
+
+
+def test_a_bad_list_item_is_still_located_at_its_index() -> None:
+    text = BASE + "reviews: {reminders_before_hours: [24, soon]}\n"
+    assert messages(text) == [
+        f"p.yaml:{at(text, 19, 'soon')}: reviews.reminders_before_hours[1]: expected an "
+        "integer, got 'soon'"
+    ]
