@@ -86,3 +86,23 @@ def test_sync_exits_1_when_every_row_of_a_source_is_rejected(project: Path) -> N
         "hint: the plan's source mapping (id, subject, occurred_at, fields) or the file is wrong: "
         "see the reasons above",
     ]
+
+
+def test_a_ragged_csv_row_is_rejected_not_trimmed(project: Path) -> None:
+    # Row 2 has two values more than the five header columns; trailing empty cells (row 3) are
+    # not values. Expected: 2 accepted, 1 rejected with the extra values named.
+    write_rows(
+        project,
+        [
+            "2025-03-03,E1,L1,120,116\n",
+            "2025-03-04,E1,L1,100,95,7,oops\n",
+            "2025-03-05,E1,L1,110,104,,\n",
+        ],
+    )
+    code, out, _ = run("sync")
+    assert code == 0
+    code, out, _ = run("quarantine", "--json")
+    assert code == 0
+    rows = json.loads(out)
+    assert len(rows) == 1
+    assert "2 more value(s) than the header has columns: '7', 'oops'" in rows[0]["reason"]

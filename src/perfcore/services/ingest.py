@@ -21,6 +21,7 @@ import datetime as dt
 import weakref
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
+from typing import cast
 
 from attrs import frozen
 
@@ -128,13 +129,37 @@ def _clean(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 
 
+#: Key under which a CSV reader files values beyond the header's columns
+#: (``csv.DictReader(..., restkey=EXTRA_VALUES)``); such a row is rejected, never trimmed.
+EXTRA_VALUES = "<values beyond the header>"
+
+
+def _extra_values(row: Mapping[str, object]) -> list[str]:
+    """Values a CSV reader could not put under a header column (filed under
+    :data:`EXTRA_VALUES`, or under ``None``, ``csv.DictReader``'s default); trailing empty cells
+    do not count."""
+    extra = row.get(EXTRA_VALUES, cast("Mapping[object, object]", row).get(None))
+    if not isinstance(extra, list):
+        return []
+    return [str(v) for v in extra if str(v).strip()]
+
+
 def map_row(
     row: Mapping[str, object],
     src: SourceSpec,
     plan: Plan,
     identity: IdentityResolver | None,
 ) -> Mapped | Rejected:
-    """Resolve subject, time and external id of one raw row. Never raises for bad data."""
+    """Resolve subject, time and external id of one raw row. Never raises for bad data.
+
+    A row with more values than the header has columns is rejected, never trimmed."""
+    extra = _extra_values(row)
+    if extra:
+        return Rejected(
+            f"the row has {len(extra)} more value(s) than the header has columns: "
+            + ", ".join(repr(v) for v in extra[:3]),
+            "",
+        )
     subject = _subject(row, src, plan, identity)
     if isinstance(subject, Rejected):
         return subject
@@ -369,7 +394,7 @@ class RowMapper:
 
     def accept(self, row: Mapping[str, object], given_id: str = "") -> AcceptedEvidence | None:
         """The accepted record of ``row``, or ``None`` when the full path must decide."""
-        if not self.enabled:
+        if not self.enabled or EXTRA_VALUES in row or None in cast("Mapping[object, object]", row):
             return None
         subject = self._subject(row)
         if subject is None:

@@ -31,6 +31,7 @@ from rich.text import Text
 
 from perfcore.plan import Plan
 from perfcore.services.commands import IngestBatch, SyncSource
+from perfcore.services.ingest import EXTRA_VALUES
 from perfcore.services.messagebus import MessageBus
 from perfcore_adapters.cli._common import fail
 
@@ -132,7 +133,7 @@ def read_csv(path: Path, encoding: str = "utf-8-sig") -> list[dict[str, str]]:
         encoding = detect_encoding(path)[0]
     try:
         with path.open(newline="", encoding=encoding) as handle:
-            return list(csv.DictReader(handle))
+            return list(csv.DictReader(handle, restkey=EXTRA_VALUES))
     except LookupError:
         fail(f"unknown encoding {encoding!r} for {path}", "use a Python codec name, e.g. latin-1")
     except UnicodeDecodeError:
