@@ -1,10 +1,12 @@
 """Shared machinery of the HTTP notifiers: one request per message, classified, never raising.
 
-A channel subclass builds the request (:meth:`HttpNotifier._build`) and reads the vendor's answer
-(:meth:`HttpNotifier._interpret`, :meth:`HttpNotifier._interpret_error`). This base class owns the
-client (``make_client``), the :class:`~perfcore_adapters.http.RetryPolicy`, the client-side rate
-limiter and the mapping of transport/status errors to a
-:class:`~perfcore.ports.notifications.DeliveryResult`:
+A channel subclass names the secrets in its configuration (:meth:`HttpNotifier._secrets_of`),
+builds the request (:meth:`HttpNotifier._build`) and reads the vendor's answer
+(:meth:`HttpNotifier._interpret`, :meth:`HttpNotifier._interpret_error`; JSON answers with an
+integer error code can use :meth:`HttpNotifier._interpret_code`). This base class owns the
+configuration (its ``rate_limit`` and ``timeout``), the client (``make_client``), the
+:class:`~perfcore_adapters.http.RetryPolicy`, the client-side rate limiter and the mapping of
+transport/status errors to a :class:`~perfcore.ports.notifications.DeliveryResult`:
 
 * no answer (connect refused, timeout) and 408/409/429/5xx → ``retryable``;
 * a rate-limit answer (HTTP 429 or a vendor code) → ``retryable`` with ``retry_after`` and the
@@ -19,7 +21,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import httpx
 from attrs import field, frozen
@@ -34,9 +36,10 @@ from perfcore_adapters.http import (
     TransportFailure,
     make_client,
 )
-from perfcore_adapters.notifiers.ratelimit import RateLimit, SlidingWindowLimiter
+from perfcore_adapters.notifiers.ratelimit import RateLimitConfig, SlidingWindowLimiter
 
 __all__ = [
+    "ChannelConfig",
     "HttpNotifier",
     "Outgoing",
     "PayloadRefused",
@@ -111,18 +114,36 @@ class Outgoing:
         return cls(url, raw, merged)
 
 
-class HttpNotifier:
-    """Base of the HTTP channels. Subclasses set ``kind`` and implement ``_build``/``_interpret``.
+class ChannelConfig(Protocol):
+    """What every HTTP channel's plan configuration carries."""
+
+    @property
+    def rate_limit(self) -> RateLimitConfig:
+        """Client-side rate limit of the destination."""
+        ...
+
+    @property
+    def timeout(self) -> float:
+        """Seconds per request."""
+        ...
+
+
+C = TypeVar("C", bound=ChannelConfig)
+
+
+class HttpNotifier(Generic[C]):
+    """Base of the HTTP channels. Subclasses set ``kind``, name their secrets
+    (:meth:`_secrets_of`) and implement ``_build``/``_interpret``.
 
     Args:
-        limits: client-side rate limits for this destination.
+        config: the channel's plan configuration (kept as ``self.config``); its ``rate_limit``
+            gives the client-side limits and its ``timeout`` the seconds per request.
         transport: an ``httpx`` transport (tests) instead of the network.
         clock: Unix seconds used for signature timestamps (default :func:`time.time`); when
             given, the default limiter counts time with it too (tests pass a fake clock).
         limiter: a ready limiter; built from ``limits`` otherwise (with ``clock`` when given,
             else :func:`time.monotonic`).
         retry: in-call retries (default: one attempt — the outbox retries later).
-        timeout: seconds per request.
     """
 
     kind: ClassVar[str] = "http"
@@ -131,26 +152,32 @@ class HttpNotifier:
 
     def __init__(
         self,
+        config: C,
         *,
-        limits: Sequence[RateLimit] = (),
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] | None = None,
         limiter: SlidingWindowLimiter | None = None,
         retry: RetryPolicy | None = None,
-        timeout: float = 10.0,
-        secrets: Sequence[str] = (),
     ) -> None:
         if limiter is None:
-            limiter = SlidingWindowLimiter(limits, clock if clock is not None else time.monotonic)
+            limiter = SlidingWindowLimiter(
+                config.rate_limit.limits(), clock if clock is not None else time.monotonic
+            )
+        self.config = config
         self.limiter = limiter
         self._transport = transport
         self._clock: Callable[[], float] = clock if clock is not None else time.time
         self._retry = retry if retry is not None else RetryPolicy.never()
-        self._timeout = timeout
-        self._secrets = tuple(s for s in secrets if s)
+        self._timeout = config.timeout
+        self._secrets = tuple(s for s in self._secrets_of(config) if s)
         self._http: httpx.Client | None = None
 
     # ------------------------------------------------------------------ subclass hooks
+
+    @classmethod
+    def _secrets_of(cls, config: C) -> Sequence[str]:
+        """The texts in ``config`` to scrub from every detail (keys, tokens, URLs)."""
+        return ()
 
     def _build(self, message: Message) -> Outgoing:
         """The request for ``message`` (sign here: a fresh timestamp per attempt)."""
@@ -181,7 +208,7 @@ class HttpNotifier:
             self._http.close()
             self._http = None
 
-    def __enter__(self) -> HttpNotifier:
+    def __enter__(self) -> HttpNotifier[C]:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -191,6 +218,35 @@ class HttpNotifier:
         pause = retry_after if retry_after is not None else self.default_pause
         self.limiter.pause(pause)
         return DeliveryResult.retryable(detail, retry_after=pause)
+
+    def _interpret_code(
+        self,
+        response: httpx.Response,
+        *,
+        code_key: str,
+        message_key: str,
+        table: Mapping[int, tuple[str, str]],
+    ) -> DeliveryResult:
+        """Classify a JSON answer whose integer ``code_key`` is ``0`` on success.
+
+        No JSON object or no integer code → ``retryable`` ("unexpected answer"); ``0`` →
+        delivered; a code ``table`` marks ``"retryable"`` → rate-limited (limiter paused for
+        ``default_pause``); any other code → ``permanent``. Details read
+        ``"<kind>: <code_key> <code> <message>"``.
+        """
+        body = json_body(response.text)
+        if body is None or not isinstance(body.get(code_key), int):
+            return DeliveryResult.retryable(
+                f"{self.kind}: unexpected answer HTTP {response.status_code}: {response.text[:120]}"
+            )
+        code: int = body[code_key]
+        if code == 0:
+            return DeliveryResult.delivered(f"{self.kind}: {code_key} 0")
+        detail = f"{self.kind}: {code_key} {code} {body.get(message_key, '')}".rstrip()
+        status, _meaning = table.get(code, ("permanent", ""))
+        if status == "retryable":
+            return self._rate_limited(detail, None)
+        return DeliveryResult.permanent(detail)
 
     def send(self, message: Message) -> DeliveryResult:
         """Deliver ``message``; see the module docstring for how outcomes are classified."""

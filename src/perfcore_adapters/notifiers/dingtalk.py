@@ -14,7 +14,6 @@ missing, timestamp skew, IP not allowed) and ``460101`` (message too large) perm
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -22,8 +21,8 @@ import httpx
 from attrs import Factory, field, frozen
 
 from perfcore.ports.notifications import DeliveryResult, Message
-from perfcore_adapters.notifiers._base import HttpNotifier, Outgoing, json_body, truncate_utf8
-from perfcore_adapters.notifiers.ratelimit import RateLimitConfig, SlidingWindowLimiter
+from perfcore_adapters.notifiers._base import HttpNotifier, Outgoing, truncate_utf8
+from perfcore_adapters.notifiers.ratelimit import RateLimitConfig
 from perfcore_adapters.notifiers.signing import dingtalk_sign
 from perfcore_adapters.notifiers.wecom import _non_empty
 
@@ -70,29 +69,15 @@ class DingTalkConfig:
     timeout: float = 10.0
 
 
-class DingTalkNotifier(HttpNotifier):
+class DingTalkNotifier(HttpNotifier[DingTalkConfig]):
     """Sends :class:`Message` s to a DingTalk custom robot. See the module docstring."""
 
     kind = "dingtalk"
     default_pause = THROTTLE_SECONDS
 
-    def __init__(
-        self,
-        config: DingTalkConfig,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        limiter: SlidingWindowLimiter | None = None,
-        clock: Callable[[], float] | None = None,
-    ) -> None:
-        super().__init__(
-            limits=config.rate_limit.limits(),
-            transport=transport,
-            limiter=limiter,
-            timeout=config.timeout,
-            secrets=(config.access_token, config.secret),
-            clock=clock,
-        )
-        self.config = config
+    @classmethod
+    def _secrets_of(cls, config: DingTalkConfig) -> tuple[str, ...]:
+        return (config.access_token, config.secret)
 
     def __repr__(self) -> str:
         return f"DingTalkNotifier(base_url={self.config.base_url!r}, access_token=***)"
@@ -135,16 +120,6 @@ class DingTalkNotifier(HttpNotifier):
         return Outgoing.json(url, self.payload(message))
 
     def _interpret(self, response: httpx.Response) -> DeliveryResult:
-        body = json_body(response.text)
-        if body is None or not isinstance(body.get("errcode"), int):
-            return DeliveryResult.retryable(
-                f"dingtalk: unexpected answer HTTP {response.status_code}: {response.text[:120]}"
-            )
-        code: int = body["errcode"]
-        if code == 0:
-            return DeliveryResult.delivered("dingtalk: errcode 0")
-        detail = f"dingtalk: errcode {code} {body.get('errmsg', '')}".rstrip()
-        status, _meaning = DINGTALK_ERRORS.get(code, ("permanent", ""))
-        if status == "retryable":
-            return self._rate_limited(detail, None)
-        return DeliveryResult.permanent(detail)
+        return self._interpret_code(
+            response, code_key="errcode", message_key="errmsg", table=DINGTALK_ERRORS
+        )

@@ -13,7 +13,6 @@ code permanent. Limits: 100 requests per minute and 5 per second per bot, body a
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Literal
 
 import httpx
@@ -29,7 +28,7 @@ from perfcore_adapters.notifiers._base import (
     json_body,
     truncate_utf8,
 )
-from perfcore_adapters.notifiers.ratelimit import RateLimitConfig, SlidingWindowLimiter
+from perfcore_adapters.notifiers.ratelimit import RateLimitConfig
 from perfcore_adapters.notifiers.signing import feishu_sign
 from perfcore_adapters.notifiers.wecom import _non_empty
 
@@ -75,29 +74,15 @@ class FeishuConfig:
     timeout: float = 10.0
 
 
-class FeishuNotifier(HttpNotifier):
+class FeishuNotifier(HttpNotifier[FeishuConfig]):
     """Sends :class:`Message` s to a Feishu/Lark custom bot. See the module docstring."""
 
     kind = "feishu"
     default_pause = 60.0
 
-    def __init__(
-        self,
-        config: FeishuConfig,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        limiter: SlidingWindowLimiter | None = None,
-        clock: Callable[[], float] | None = None,
-    ) -> None:
-        super().__init__(
-            limits=config.rate_limit.limits(),
-            transport=transport,
-            limiter=limiter,
-            timeout=config.timeout,
-            secrets=(config.hook, config.secret),
-            clock=clock,
-        )
-        self.config = config
+    @classmethod
+    def _secrets_of(cls, config: FeishuConfig) -> tuple[str, ...]:
+        return (config.hook, config.secret)
 
     def __repr__(self) -> str:
         return f"FeishuNotifier(base_url={self.config.base_url!r}, hook=***)"

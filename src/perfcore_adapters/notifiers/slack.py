@@ -18,7 +18,7 @@ from attrs import Factory, field, frozen
 from perfcore.ports.notifications import DeliveryResult, Message
 from perfcore_adapters.http import HttpStatusError
 from perfcore_adapters.notifiers._base import HttpNotifier, Outgoing
-from perfcore_adapters.notifiers.ratelimit import RateLimitConfig, SlidingWindowLimiter
+from perfcore_adapters.notifiers.ratelimit import RateLimitConfig
 
 __all__ = ["SLACK_ERRORS", "SlackConfig", "SlackNotifier"]
 
@@ -62,28 +62,16 @@ class SlackConfig:
     timeout: float = 10.0
 
 
-class SlackNotifier(HttpNotifier):
+class SlackNotifier(HttpNotifier[SlackConfig]):
     """Sends :class:`Message` s to a Slack incoming webhook. See the module docstring."""
 
     kind = "slack"
     default_pause = 1.0
 
-    def __init__(
-        self,
-        config: SlackConfig,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        limiter: SlidingWindowLimiter | None = None,
-    ) -> None:
+    @classmethod
+    def _secrets_of(cls, config: SlackConfig) -> tuple[str, ...]:
         path = config.url.split("://", 1)[-1].split("/", 1)[-1]
-        super().__init__(
-            limits=config.rate_limit.limits(),
-            transport=transport,
-            limiter=limiter,
-            timeout=config.timeout,
-            secrets=(config.url, path),
-        )
-        self.config = config
+        return (config.url, path)
 
     def __repr__(self) -> str:
         return "SlackNotifier(url=***)"

@@ -22,7 +22,6 @@ retryable (``Retry-After`` honoured); any other status is permanent.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -30,7 +29,7 @@ from attrs import Factory, field, frozen
 
 from perfcore.ports.notifications import DeliveryResult, Message
 from perfcore_adapters.notifiers._base import HttpNotifier, Outgoing
-from perfcore_adapters.notifiers.ratelimit import RateLimitConfig, SlidingWindowLimiter
+from perfcore_adapters.notifiers.ratelimit import RateLimitConfig
 from perfcore_adapters.notifiers.signing import webhook_signature
 from perfcore_adapters.notifiers.slack import _webhook_url
 from perfcore_adapters.notifiers.wecom import _non_empty
@@ -67,29 +66,15 @@ class WebhookConfig:
     timeout: float = 10.0
 
 
-class WebhookNotifier(HttpNotifier):
+class WebhookNotifier(HttpNotifier[WebhookConfig]):
     """POSTs signed JSON to any HTTP receiver. See the module docstring for the format."""
 
     kind = "webhook"
     default_pause = 60.0
 
-    def __init__(
-        self,
-        config: WebhookConfig,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        limiter: SlidingWindowLimiter | None = None,
-        clock: Callable[[], float] | None = None,
-    ) -> None:
-        super().__init__(
-            limits=config.rate_limit.limits(),
-            transport=transport,
-            limiter=limiter,
-            timeout=config.timeout,
-            secrets=(config.secret, *config.headers.values()),
-            clock=clock,
-        )
-        self.config = config
+    @classmethod
+    def _secrets_of(cls, config: WebhookConfig) -> tuple[str, ...]:
+        return (config.secret, *config.headers.values())
 
     def __repr__(self) -> str:
         return f"WebhookNotifier(url={self.config.url!r}, secret=***)"

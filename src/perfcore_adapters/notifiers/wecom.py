@@ -22,10 +22,9 @@ from perfcore_adapters.notifiers._base import (
     Outgoing,
     compose_markdown,
     compose_text,
-    json_body,
     truncate_utf8,
 )
-from perfcore_adapters.notifiers.ratelimit import RateLimitConfig, SlidingWindowLimiter
+from perfcore_adapters.notifiers.ratelimit import RateLimitConfig
 
 __all__ = ["WECOM_ERRORS", "WeComConfig", "WeComNotifier"]
 
@@ -76,27 +75,15 @@ class WeComConfig:
     timeout: float = 10.0
 
 
-class WeComNotifier(HttpNotifier):
+class WeComNotifier(HttpNotifier[WeComConfig]):
     """Sends :class:`Message` s to a WeCom group robot. See the module docstring."""
 
     kind = "wecom"
     default_pause = 60.0
 
-    def __init__(
-        self,
-        config: WeComConfig,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        limiter: SlidingWindowLimiter | None = None,
-    ) -> None:
-        super().__init__(
-            limits=config.rate_limit.limits(),
-            transport=transport,
-            limiter=limiter,
-            timeout=config.timeout,
-            secrets=(config.key, quote(config.key, safe="")),
-        )
-        self.config = config
+    @classmethod
+    def _secrets_of(cls, config: WeComConfig) -> tuple[str, ...]:
+        return (config.key, quote(config.key, safe=""))
 
     def __repr__(self) -> str:
         return f"WeComNotifier(base_url={self.config.base_url!r}, key=***)"
@@ -131,16 +118,6 @@ class WeComNotifier(HttpNotifier):
         return Outgoing.json(url, self.payload(message))
 
     def _interpret(self, response: httpx.Response) -> DeliveryResult:
-        body = json_body(response.text)
-        if body is None or not isinstance(body.get("errcode"), int):
-            return DeliveryResult.retryable(
-                f"wecom: unexpected answer HTTP {response.status_code}: {response.text[:120]}"
-            )
-        code: int = body["errcode"]
-        if code == 0:
-            return DeliveryResult.delivered("wecom: errcode 0")
-        detail = f"wecom: errcode {code} {body.get('errmsg', '')}".rstrip()
-        status, _meaning = WECOM_ERRORS.get(code, ("permanent", ""))
-        if status == "retryable":
-            return self._rate_limited(detail, None)
-        return DeliveryResult.permanent(detail)
+        return self._interpret_code(
+            response, code_key="errcode", message_key="errmsg", table=WECOM_ERRORS
+        )
