@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,25 +30,6 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     result = runner.invoke(app, ["init"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return tmp_path
-
-
-def db_state(db: Path) -> tuple[object, ...]:
-    """A logical fingerprint of a database (the file's bytes may change on a WAL checkpoint
-    without any change of content): plan versions, evidence, scorecards with their totals,
-    alerts, reviews, ledger and outbox."""
-    from perfcore.bootstrap import bootstrap
-
-    bus = bootstrap(storage=f"sqlite:///{db}", notifiers={})
-    with bus.uow as uow:
-        return (
-            [v.number for v in uow.plans.list()],
-            len(uow.evidence.list()),
-            sorted((str(s), k, str(r.total)) for s, k, r in uow.scorecards.list()),
-            sorted(a.key for a in uow.alerts.list()),
-            sorted(r.id for r in uow.reviews.list()),
-            len(uow.ledger.entries()),
-            len(uow.outbox.all()),
-        )
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -211,7 +193,7 @@ def test_calibrate_without_sessions_says_how_to_get_one(project: Path) -> None:
 
 
 def test_simulate_replays_history_against_a_proposed_plan_without_touching_the_db(
-    project: Path,
+    project: Path, db_state: Callable[[Path], tuple[object, ...]]
 ) -> None:
     assert run("sync")[0] == 0
     before = db_state(project / "perfcore.db")

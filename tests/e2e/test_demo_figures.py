@@ -21,6 +21,7 @@ import json
 import re
 import statistics
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -33,25 +34,6 @@ ROOT = Path(__file__).resolve().parents[2]
 GARMENT_CSV = ROOT / "examples/data/garment-worker-productivity/garments_worker_productivity.csv"
 SALES_CSV = ROOT / "examples/data/crm-sales-opportunities/sales_pipeline.csv"
 runner = CliRunner()
-
-
-def db_state(db: Path) -> tuple[object, ...]:
-    """A logical fingerprint of a database (the file's bytes may change on a WAL checkpoint
-    without any change of content): plan versions, evidence, scorecards with their totals,
-    alerts, reviews, ledger and outbox."""
-    from perfcore.bootstrap import bootstrap
-
-    bus = bootstrap(storage=f"sqlite:///{db}", notifiers={})
-    with bus.uow as uow:
-        return (
-            [v.number for v in uow.plans.list()],
-            len(uow.evidence.list()),
-            sorted((str(s), k, str(r.total)) for s, k, r in uow.scorecards.list()),
-            sorted(a.key for a in uow.alerts.list()),
-            sorted(r.id for r in uow.reviews.list()),
-            len(uow.ledger.entries()),
-            len(uow.outbox.all()),
-        )
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -155,7 +137,7 @@ def test_garment_daily_alerts_are_the_team_days_under_75_percent(demo: tuple[Pat
 
 
 def test_the_sandbox_replays_the_daily_alerts_of_the_live_plan_and_of_the_proposal(
-    demo: tuple[Path, str],
+    demo: tuple[Path, str], db_state: Callable[[Path], tuple[object, ...]]
 ) -> None:
     """garment-proposed.yaml (written by the demo) lowers the daily threshold from 0.75 to 0.70:
     the sandbox must raise one alert per team-day under each threshold, counted here."""
