@@ -365,31 +365,40 @@ def _limits(usl: Number, lsl: Number) -> tuple[Fraction, Fraction]:
     return Fraction(u), Fraction(lo)
 
 
+def _spread_index(usl: Number, lsl: Number, sigma: Number, name: str) -> Decimal | None:
+    """(USL − LSL) / (6·σ): the shared form of Cm and Cp."""
+    u, lo = _limits(usl, lsl)
+    return _div(u - lo, 6 * Fraction(_el(sigma, name)))
+
+
+def _critical_index(
+    usl: Number, lsl: Number, mean: Number, sigma: Number, name: str
+) -> Decimal | None:
+    """min(USL − mean, mean − LSL) / (3·σ): the shared form of Cmk and Cpk."""
+    u, lo = _limits(usl, lsl)
+    m = Fraction(as_decimal(mean, field="mean"))
+    return _div(min(u - m, m - lo), 3 * Fraction(_el(sigma, name)))
+
+
 def machine_capability(usl: Number, lsl: Number, s: Number) -> Decimal | None:
     """ISO 22400-2 machine capability index Cm = (USL − LSL) / (6·s) (higher is better)."""
-    u, lo = _limits(usl, lsl)
-    return _div(u - lo, 6 * Fraction(_el(s, "s")))
+    return _spread_index(usl, lsl, s, "s")
 
 
 def critical_machine_capability(
     usl: Number, lsl: Number, mean: Number, s: Number
 ) -> Decimal | None:
     """ISO 22400-2 critical machine capability Cmk = min(USL − x̄, x̄ − LSL) / (3·s)."""
-    u, lo = _limits(usl, lsl)
-    m = Fraction(as_decimal(mean, field="mean"))
-    return _div(min(u - m, m - lo), 3 * Fraction(_el(s, "s")))
+    return _critical_index(usl, lsl, mean, s, "s")
 
 
 def process_capability(usl: Number, lsl: Number, s_hat: Number) -> Decimal | None:
     """ISO 22400-2 process capability index Cp = (USL − LSL) / (6·ŝ) (higher is better)."""
-    u, lo = _limits(usl, lsl)
-    return _div(u - lo, 6 * Fraction(_el(s_hat, "s_hat")))
+    return _spread_index(usl, lsl, s_hat, "s_hat")
 
 
 def critical_process_capability(
     usl: Number, lsl: Number, mean: Number, s_hat: Number
 ) -> Decimal | None:
     """ISO 22400-2 critical process capability Cpk = min(USL − x̿, x̿ − LSL) / (3·ŝ)."""
-    u, lo = _limits(usl, lsl)
-    m = Fraction(as_decimal(mean, field="mean"))
-    return _div(min(u - m, m - lo), 3 * Fraction(_el(s_hat, "s_hat")))
+    return _critical_index(usl, lsl, mean, s_hat, "s_hat")
