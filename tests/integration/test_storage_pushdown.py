@@ -64,8 +64,28 @@ WINDOWED = (
 months, and a second window query for the same evidence type)."""
 
 
+MERGED = (
+    "  good_qtd: {type: cumulative, evidence: inspection, agg: sum, expr: good,"
+    " grain_to_date: quarter}\n"
+    "  least_2m: {type: cumulative, evidence: inspection, agg: min, expr: good, window: 2 months}\n"
+    "  most_2m: {type: cumulative, evidence: inspection, agg: max, expr: good, window: 2 months}\n"
+    "  mean_2m: {type: cumulative, evidence: inspection, agg: average, expr: good,"
+    " window: 2 months}\n"
+    "  lots_2m: {type: cumulative, evidence: inspection, agg: count, filter: passed,"
+    " window: 2 months}\n"
+    "  checks_qtd: {type: cumulative, evidence: audit, agg: sum, expr: score,"
+    " grain_to_date: quarter}\n"
+)
+"""Windows made of whole months whose monthly parts are merged in Python (sum, min, max,
+average, filtered count), and an evidence type (``audit``) read only by a cumulative indicator:
+its window months are scanned without a simple-indicator scan to share."""
+
+
 def _plan(extra: str = "") -> Plan:
-    return loads(PLAN + extra, "parity.yaml")
+    text = PLAN + extra
+    if "audit" in extra:
+        text = text.replace("evidence:\n", "evidence:\n  audit:\n    fields: {score: number}\n", 1)
+    return loads(text, "parity.yaml")
 
 
 row_strategy = st.fixed_dictionaries(
@@ -82,7 +102,10 @@ row_strategy = st.fixed_dictionaries(
 )
 
 
-def _evidence(rows: list[dict[str, object]]) -> list[AcceptedEvidence]:
+def _evidence(rows: list[dict[str, object]], *, audits: bool = False) -> list[AcceptedEvidence]:
+    """Inspections from ``rows``; with ``audits`` every row also gives an ``audit`` row
+    (score = inspected) 0, 30 or 60 days earlier, so audits fall in every month from
+    December to April."""
     out = []
     for i, r in enumerate(rows):
         at = START + dt.timedelta(minutes=int(r["minutes"]))  # type: ignore[call-overload]
@@ -90,6 +113,10 @@ def _evidence(rows: list[dict[str, object]]) -> list[AcceptedEvidence]:
         subject = r["subject"]
         assert isinstance(subject, SubjectRef)
         out.append(AcceptedEvidence(f"k{i}", "inspection", subject, at, at, "mes", str(i), values))
+        if audits:
+            when = at - dt.timedelta(days=30 * (i % 3))
+            score = {"score": r["inspected"]}
+            out.append(AcceptedEvidence(f"a{i}", "audit", subject, when, when, "qa", str(i), score))
     return out
 
 
@@ -119,12 +146,19 @@ def engine(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(rows=st.lists(row_strategy, max_size=40))
-@pytest.mark.parametrize("extra", ["", WINDOWED], ids=["one-window", "two-windows"])
+@pytest.mark.parametrize(
+    ("extra", "asked"),
+    [("", "4"), (WINDOWED, "4"), (MERGED, "3"), (MERGED, "all"), (MERGED, "1")],
+    ids=["one-window", "two-windows", "merged-3-subjects", "merged-all", "merged-1-subject"],
+)
 def test_pushdown_values_equal_the_python_back_end(
-    engine: Engine, extra: str, rows: list[dict[str, object]]
+    engine: Engine, extra: str, asked: str, rows: list[dict[str, object]]
 ) -> None:
+    """``asked``: the subjects passed — 4, 3 (a statement shape padded to 4), 1, or ``all``
+    (no subject filter: every subject with evidence comes back)."""
     plan = _plan(extra)
-    evidence = _evidence(rows)
+    evidence = _evidence(rows, audits="audit" in extra)
+    subjects = None if asked == "all" else SUBJECTS[: int(asked)]
     uow = SqlAlchemyUnitOfWork(engine, tz=TZ)
     with uow:
         for ev in evidence:
@@ -132,12 +166,23 @@ def test_pushdown_values_equal_the_python_back_end(
                 ev.key, ev, subject=ev.subject, evidence_type=ev.evidence_type, at=ev.occurred_at
             )
         uow.evidence.flush()
-        got = compute_values_sql(uow.connection, plan, PERIODS, subjects=SUBJECTS)
+        got = compute_values_sql(uow.connection, plan, PERIODS, subjects=subjects)
         # rolled back at exit: every example starts from an empty table
-    for subject in SUBJECTS:
+    if subjects is None:
+        with_rows = {(e.subject, p.key) for e in evidence for p in PERIODS}
+        assert set(got) <= with_rows
+    for subject in subjects or SUBJECTS:
         mine = [e for e in evidence if e.subject == subject]
         for period in PERIODS:
-            want = compute_indicator_values(plan, period, {"inspection": [e.row() for e in mine]})
+            by_type = {
+                etype: [e.row() for e in mine if e.evidence_type == etype]
+                for etype in ("inspection", "audit")
+            }
+            want = compute_indicator_values(plan, period, by_type)
+            if (subject, period.key) not in got:  # no filter: a pair without evidence is absent
+                assert subjects is None
+                assert all(not v.evidence_count for v in want.values())
+                continue
             have = got[(subject, period.key)]
             assert set(have) == set(want)
             for name, expected in want.items():

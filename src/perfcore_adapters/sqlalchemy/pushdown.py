@@ -32,6 +32,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from attrs import frozen
+from sqlalchemy.sql.compiler import SQLCompiler
 
 import perfcore.formula as formula
 from perfcore.domain.errors import InvalidValue
@@ -130,6 +131,50 @@ class _Spec:
     value: sa.ColumnElement[Any] | None
 
 
+@frozen
+class _Prepared:
+    """A statement compiled once (per plan lowering and statement shape) and executed on the
+    driver's cursor: no statement building, cache-key generation or result wrapping per call —
+    the part of a small refresh that SQLAlchemy's per-call work dominated.
+
+    ``binds`` are the statement's own parameter values (formula constants, evidence type)
+    already passed through their type's bind processor; ``order`` is the positional order of
+    all parameters (``None`` for a named paramstyle such as psycopg's ``pyformat``)."""
+
+    sql: str
+    binds: Mapping[str, Any]
+    order: tuple[str, ...] | None
+
+    @classmethod
+    def of(cls, stmt: sa.ClauseElement, dialect: sa.Dialect) -> _Prepared:
+        compiled = stmt.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)
+        if "POSTCOMPILE" in compiled.string:  # an expanding IN would need per-call rendering
+            raise AssertionError("prepared statements take one bind parameter per IN item")
+        binds: dict[str, Any] = {}
+        for bind, name in compiled.bind_names.items():
+            if bind.callable is None and bind.value is None and bind.required:
+                continue  # supplied per call
+            value = bind.effective_value
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            binds[name] = process(value) if process is not None and value is not None else value
+        order = tuple(compiled.positiontup) if compiled.positiontup is not None else None
+        return cls(compiled.string, binds, order)
+
+    def rows(self, conn: sa.Connection, params: Mapping[str, Any]) -> list[Any]:
+        """All result rows (driver tuples) for ``params`` (the per-call parameters)."""
+        values = {**self.binds, **params}
+        args: Any = values if self.order is None else tuple(values[n] for n in self.order)
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        cursor = raw.cursor()
+        try:
+            cursor.execute(self.sql, args)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+
 class _Lowering:
     def __init__(
         self, plan: Plan, dialect: str, slots: Mapping[str, Mapping[str, tuple[int, str]]]
@@ -140,6 +185,7 @@ class _Lowering:
         self._cache: dict[tuple[str, str], sa.ColumnElement[Any]] = {}
         self._specs: dict[tuple[str, int], _Spec] = {}
         self._columns: dict[tuple[str, int], list[sa.ColumnElement[Any]]] = {}
+        self.prepared: dict[tuple[object, ...], tuple[_Prepared, tuple[_Slice, ...]]] = {}
 
     def expr(self, etype: str, text: str) -> sa.ColumnElement[Any]:
         key = (etype, text)
@@ -178,12 +224,17 @@ _LOWERINGS: dict[tuple[object, ...], _Lowering] = {}
 
 
 def _lowering_for(
-    plan: Plan, dialect: str, slots: Mapping[str, Mapping[str, tuple[int, str]]]
+    plan: Plan,
+    dialect: str,
+    slots: Mapping[str, Mapping[str, tuple[int, str]]],
+    driver: str = "",
 ) -> _Lowering:
-    """A cached lowering per (plan text, dialect, slot layout): SQL pieces are built once."""
+    """A cached lowering per (plan text, dialect and driver, slot layout): SQL pieces and
+    prepared statements (whose paramstyle is the driver's) are built once."""
     key = (
         plan.content_hash,
         dialect,
+        driver,
         tuple(sorted((e, f, v) for e, fs in slots.items() for f, v in fs.items())),
     )
     found = _LOWERINGS.get(key)
@@ -225,30 +276,43 @@ def _columns(spec: _Spec) -> list[sa.ColumnElement[Any]]:
     return [sa.type_coerce(c, raw) for c in [*cols, used]]
 
 
+_COUNTING = frozenset({Agg.COUNT, Agg.COUNT_DISTINCT})
+_ZERO = Decimal(0)
+
+
 def _value(spec: _Spec, period: Period, parts: Sequence[object] | None) -> IndicatorValue:
+    """An aggregated indicator's value from its parts ``[value-ish…, used count]`` (``None``:
+    no evidence row for the pair)."""
     d = spec.version.definition
-    assert isinstance(d, Simple | Cumulative)
-    etype = spec.version.evidence_type
-    last = parts[-1] if parts else 0
-    count = last if type(last) is int else int(_number(last) or 0)
-    value: Decimal | None = None
+    agg = d.agg  # type: ignore[union-attr]
+    value: Decimal | None
     if parts:
-        if d.agg is Agg.AVERAGE:
+        last = parts[-1]
+        count = last if type(last) is int else int(_number(last) or 0)
+        if agg is Agg.AVERAGE:
             total, n = _number(parts[0]), _number(parts[1])
             value = None if not n or total is None else total / n
-        elif d.agg in (Agg.COUNT, Agg.COUNT_DISTINCT):
-            value = _number(parts[0]) or Decimal(0)
+        elif agg in _COUNTING:
+            value = _number(parts[0]) or _ZERO
         else:
             value = _number(parts[0])
-    elif d.agg in (Agg.COUNT, Agg.COUNT_DISTINCT):
-        value = Decimal(0)
-    diagnostics: list[str] = []
-    if value is None:
-        scope = "in the window" if isinstance(d, Cumulative) else f"in {period.key}"
-        diagnostics.append(f"no {etype!r} evidence with a value {scope}")
-        if isinstance(d, Simple) and d.fill_nulls_with is not None:
-            value = d.fill_nulls_with
-            diagnostics.append(f"filled with {d.fill_nulls_with} (fill_nulls_with)")
+    else:
+        count = 0
+        value = _ZERO if agg in _COUNTING else None
+    if value is not None:
+        return IndicatorValue(spec.name, value, count, (), spec.version.number)
+    return _no_value(spec, period, count)
+
+
+def _no_value(spec: _Spec, period: Period, count: int) -> IndicatorValue:
+    d = spec.version.definition
+    scope = "in the window" if isinstance(d, Cumulative) else f"in {period.key}"
+    etype = spec.version.evidence_type
+    diagnostics = [f"no {etype!r} evidence with a value {scope}"]
+    value: Decimal | None = None
+    if isinstance(d, Simple) and d.fill_nulls_with is not None:
+        value = d.fill_nulls_with
+        diagnostics.append(f"filled with {d.fill_nulls_with} (fill_nulls_with)")
     return IndicatorValue(spec.name, value, count, (), spec.version.number, diagnostics)
 
 
@@ -259,12 +323,29 @@ def _subject_clause(subjects: Sequence[SubjectRef] | None) -> sa.ColumnElement[b
     return sa.tuple_(_E.c.subject_kind, _E.c.subject_id).in_(pairs)
 
 
+_Slice = tuple[_Spec, int, int]
+"""An indicator's aggregate columns in a result row: (spec, first column, width)."""
+
+
 class _Batch:
-    """Aggregated parts per (subject, period key, indicator)."""
+    """Aggregated parts per (subject, period key, indicator): as ``parts`` (name → the
+    indicator's columns) or, from the monthly scans, as whole result rows with their layout
+    (``rows_of``; sliced when the values are assembled)."""
 
     def __init__(self) -> None:
         self.parts: dict[tuple[SubjectRef, str], dict[str, Sequence[object]]] = {}
         self.rows: dict[tuple[SubjectRef, str], int] = {}
+        self.rows_of: dict[
+            tuple[SubjectRef, str], list[tuple[tuple[_Slice, ...], Sequence[object]]]
+        ] = {}
+        self.subjects: dict[tuple[str, str], SubjectRef] = {}
+
+    def subject(self, kind: str, ident: str) -> SubjectRef:
+        key = (kind, ident)
+        found = self.subjects.get(key)
+        if found is None:
+            found = self.subjects[key] = m.subject_from(kind, ident)
+        return found
 
     def put(self, subject: SubjectRef, key: str, name: str, parts: Sequence[object]) -> None:
         self.parts.setdefault((subject, key), {})[name] = parts
@@ -454,17 +535,211 @@ def _aggregate_months(
 
 
 def _merge(agg: Agg, a: list[Any], b: Sequence[Any]) -> list[Any]:
+    """Combine two monthly parts of one indicator: the value column by ``agg`` (min/max
+    combine, the rest add), the count columns add; ``None`` (no value) is the identity."""
     out: list[Any] = []
-    for i, (x, y) in enumerate(zip(a, b, strict=True)):
+    first = agg is Agg.MIN or agg is Agg.MAX
+    for i, x in enumerate(a):
+        y = b[i]
         if x is None or y is None:
             out.append(y if x is None else x)
-        elif i == 0 and agg is Agg.MIN:
-            out.append(min(x, y))
-        elif i == 0 and agg is Agg.MAX:
-            out.append(max(x, y))
+        elif i == 0 and first:
+            out.append(min(x, y) if agg is Agg.MIN else max(x, y))
         else:
             out.append(x + y)
     return out
+
+
+def _subject_shape(subjects: Sequence[SubjectRef] | None) -> int:
+    """How many subject parameters a prepared statement takes: 0 (no filter), else the
+    subject count rounded up to a power of two (padded by repeating the last subject), so that
+    a handful of statement shapes serve every batch size."""
+    if subjects is None or not subjects or len(subjects) > _MAX_SUBJECT_FILTER:
+        return 0
+    return 1 << (len(subjects) - 1).bit_length()
+
+
+def _subject_params(subjects: Sequence[SubjectRef] | None, shape: int) -> dict[str, str]:
+    params: dict[str, str] = {}
+    if shape and subjects:
+        for i in range(shape):
+            s = subjects[min(i, len(subjects) - 1)]
+            params[f"sk{i}"] = s.kind.value
+            params[f"si{i}"] = s.id
+    return params
+
+
+def _subject_binds(shape: int) -> sa.ColumnElement[bool] | None:
+    if shape == 0:
+        return None
+    if shape == 1:
+        return sa.and_(
+            _E.c.subject_kind == sa.bindparam("sk0", type_=sa.String()),
+            _E.c.subject_id == sa.bindparam("si0", type_=sa.String()),
+        )
+    pairs = [
+        sa.tuple_(
+            sa.bindparam(f"sk{i}", type_=sa.String()), sa.bindparam(f"si{i}", type_=sa.String())
+        )
+        for i in range(shape)
+    ]
+    return sa.tuple_(_E.c.subject_kind, _E.c.subject_id).in_(pairs)
+
+
+def _scan_months(
+    conn: sa.Connection,
+    lowering: _Lowering,
+    etype: str,
+    specs: Sequence[_Spec],
+    months: Sequence[str],
+    subjects: Sequence[SubjectRef] | None,
+    batch: _Batch,
+    *,
+    count_rows: bool,
+) -> tuple[list[Any], tuple[_Slice, ...]]:
+    """One conditional-aggregate query over ``months`` of ``etype``, grouped by (month,
+    subject) in the covering index's order (no sort; with a subject filter, one seek per
+    subject and month). Returns the rows ``(kind, id, month, [count,] parts…)`` and the layout
+    of each spec's parts in them."""
+    shape = _subject_shape(subjects)
+    key = (
+        "months",
+        etype,
+        tuple((s.name, s.version.number) for s in specs),
+        len(months),
+        shape,
+        count_rows,
+    )
+    found = lowering.prepared.get(key)
+    if found is None:
+        cols: list[sa.ColumnElement[Any]] = [sa.func.count()] if count_rows else []
+        layout: list[_Slice] = []
+        for spec in specs:
+            parts = lowering.columns(spec)
+            layout.append((spec, 3 + len(cols), len(parts)))
+            cols.extend(parts)
+        where = [
+            _E.c.evidence_type == etype,
+            _E.c.is_current.is_(True),
+            _E.c.period_month.in_(
+                [sa.bindparam(f"m{i}", type_=sa.String()) for i in range(len(months))]
+            ),
+        ]
+        subject_clause = _subject_binds(shape)
+        if subject_clause is not None:
+            where.append(subject_clause)
+        stmt = (
+            sa.select(_E.c.subject_kind, _E.c.subject_id, _E.c.period_month, *cols)
+            .where(*where)
+            .group_by(_E.c.period_month, _E.c.subject_kind, _E.c.subject_id)
+        )
+        found = lowering.prepared[key] = (_Prepared.of(stmt, conn.dialect), tuple(layout))
+    prepared, layout_found = found
+    params = _subject_params(subjects, shape)
+    params.update({f"m{i}": month for i, month in enumerate(months)})
+    rows = prepared.rows(conn, params)
+    if count_rows:
+        counts = batch.rows
+        subject_of = batch.subject
+        for row in rows:
+            pair = (subject_of(row[0], row[1]), row[2])
+            counts[pair] = counts.get(pair, 0) + int(row[3])
+    return rows, layout_found
+
+
+def _run_months(
+    conn: sa.Connection,
+    lowering: _Lowering,
+    simple: Mapping[str, Sequence[_Spec]],
+    cumulative: Mapping[str, Sequence[_Spec]],
+    periods: Sequence[Period],
+    subjects: Sequence[SubjectRef] | None,
+    batch: _Batch,
+) -> list[tuple[str, _Spec]]:
+    """Month periods: per evidence type one scan of the asked months carrying the simple
+    indicators *and* the monthly parts of every cumulative indicator whose window is made of
+    whole months, plus one scan of the window months not asked for; each window's parts are
+    merged per subject in Python (sums and counts add, min/max combine). Returns the
+    cumulative specs left for the general path (median, or windows not made of whole months)."""
+    keys = [p.key for p in periods]
+    asked = set(keys)
+    left: list[tuple[str, _Spec]] = []
+    for etype in [*simple, *(e for e in cumulative if e not in simple)]:
+        plain = [s for s in simple.get(etype, ()) if s.version.definition.agg is not Agg.MEDIAN]  # type: ignore[union-attr]
+        windowed: list[tuple[_Spec, dict[str, list[str]]]] = []
+        for spec in cumulative.get(etype, ()):
+            d = spec.version.definition
+            assert isinstance(d, Cumulative)
+            windows = {p.key: _whole_months(d.first_date(p), p.end) for p in periods}
+            if d.agg in _MERGEABLE and all(w is not None for w in windows.values()):
+                windowed.append((spec, windows))  # type: ignore[arg-type]
+            else:
+                left.append((etype, spec))
+        cum_specs = [spec for spec, _w in windowed]
+        monthly: list[tuple[list[Any], tuple[_Slice, ...]]] = []
+        if etype in simple:
+            rows, layout = _scan_months(
+                conn, lowering, etype, [*plain, *cum_specs], keys, subjects, batch, count_rows=True
+            )
+            names = {spec.name for spec in plain}
+            own = tuple(sl for sl in layout if sl[0].name in names)
+            rows_of = batch.rows_of
+            subject_of = batch.subject
+            for row in rows:
+                rows_of.setdefault((subject_of(row[0], row[1]), row[2]), []).append((own, row))
+            monthly.append((rows, tuple(sl for sl in layout if sl[0].name not in names)))
+            medians = [s for s in simple[etype] if s.version.definition.agg is Agg.MEDIAN]  # type: ignore[union-attr]
+            if medians:
+                where = [
+                    _E.c.evidence_type == etype,
+                    _E.c.is_current.is_(True),
+                    _E.c.period_month.in_(keys),
+                ]
+                where_subject = _subject_clause(subjects)
+                if where_subject is not None:
+                    where.append(where_subject)
+                for spec in medians:
+                    _fetch_values(conn, _E.c.period_month, where, spec, batch)
+        if not windowed:
+            continue
+        needed = {m for _s, w in windowed for months in w.values() for m in months}
+        others = sorted(needed - asked) if etype in simple else sorted(needed)
+        if others:
+            monthly.append(
+                _scan_months(
+                    conn, lowering, etype, cum_specs, others, subjects, batch, count_rows=False
+                )
+            )
+        _merge_windows(windowed, monthly, periods, batch)
+    return left
+
+
+def _merge_windows(
+    windowed: Sequence[tuple[_Spec, Mapping[str, Sequence[str]]]],
+    monthly: Sequence[tuple[list[Any], tuple[_Slice, ...]]],
+    periods: Sequence[Period],
+    batch: _Batch,
+) -> None:
+    """Each cumulative indicator's value parts per (subject, period), merged from the monthly
+    parts of the months in its window."""
+    targets: dict[str, list[tuple[str, Agg, str]]] = {}
+    for spec, windows in windowed:
+        agg = spec.version.definition.agg  # type: ignore[union-attr]
+        for period in periods:
+            for month in windows[period.key]:
+                targets.setdefault(month, []).append((spec.name, agg, period.key))
+    subject_of = batch.subject
+    parts_of = batch.parts
+    for rows, layout in monthly:
+        where = {spec.name: (start, start + width) for spec, start, width in layout}
+        for row in rows:
+            subject = subject_of(row[0], row[1])
+            for name, agg, key in targets.get(row[2], ()):
+                start, stop = where[name]
+                parts = row[start:stop]
+                into = parts_of.setdefault((subject, key), {})
+                prev = into.get(name)
+                into[name] = parts if prev is None else _merge(agg, list(prev), parts)
 
 
 def _zone_name(tz: dt.tzinfo) -> str:
@@ -539,8 +814,7 @@ def _compute(
     if slots is None:
         _check_zone(conn, plan)
         slots = read_slots(conn)
-    lowering = _lowering_for(plan, conn.dialect.name, slots)
-    where_subject = _subject_clause(subjects)
+    lowering = _lowering_for(plan, conn.dialect.name, slots, conn.dialect.driver)
     batch = _Batch()
     by_signature: dict[tuple[tuple[str, int], ...], list[Period]] = {}
     versions_of: dict[str, dict[str, IndicatorVersion]] = {}
@@ -566,11 +840,21 @@ def _compute(
         by_kind: dict[PeriodKind, list[Period]] = {}
         for p in group:
             by_kind.setdefault(p.kind, []).append(p)
+        months = by_kind.pop(PeriodKind.MONTH, [])
+        left: dict[str, list[_Spec]] = {}
+        if months:
+            for etype, spec in _run_months(
+                conn, lowering, simple, cumulative, months, subjects, batch
+            ):
+                left.setdefault(etype, []).append(spec)
+        if not by_kind and not left:
+            continue  # every period a month, every window whole months: done
+        where_subject = _subject_clause(subjects)
         for same_kind in by_kind.values():
             for etype, specs in simple.items():
                 _run_simple(conn, etype, specs, same_kind, where_subject, batch, lowering)
         for p in group:
-            for etype, specs in cumulative.items():
+            for etype, specs in (left if p.kind is PeriodKind.MONTH else cumulative).items():
                 _run_cumulative(conn, etype, specs, p, where_subject, batch, lowering)
     return _assemble(plan, periods, versions_of, batch, subjects), batch.rows
 
@@ -583,7 +867,7 @@ def _assemble(
     subjects: Sequence[SubjectRef] | None,
 ) -> dict[SubjectPeriod, dict[str, IndicatorValue]]:
     by_key = {p.key: p for p in periods}
-    wanted: set[SubjectPeriod] = set(batch.parts)
+    wanted: set[SubjectPeriod] = set(batch.parts) | set(batch.rows_of)
     if subjects is not None:
         allowed = set(subjects)
         wanted = {pair for pair in wanted if pair[0] in allowed}
@@ -591,11 +875,13 @@ def _assemble(
     derive = plan.compiler(None)
     orders: dict[str, tuple[str, ...]] = {}
     out: dict[SubjectPeriod, dict[str, IndicatorValue]] = {}
-    lowering_cache: dict[str, tuple[dict[str, _Spec], dict[str, IndicatorVersion]]] = {}
-    for subject, key in sorted(wanted, key=lambda p: (p[1], str(p[0]))):
+    split_of: dict[str, tuple[dict[str, _Spec], dict[str, IndicatorVersion]]] = {}
+    no_rows: list[tuple[tuple[_Slice, ...], Sequence[object]]] = []
+    no_parts: dict[str, Sequence[object]] = {}
+    for subject, key in sorted(wanted, key=lambda p: (p[1], p[0].kind.value, p[0].id)):
         period = by_key[key]
         versions = versions_of[key]
-        split = lowering_cache.get(key)
+        split = split_of.get(key)
         if split is None:
             rows_read: dict[str, _Spec] = {}
             later: dict[str, IndicatorVersion] = {}
@@ -604,17 +890,25 @@ def _assemble(
                     rows_read[name] = _Spec(name, version, None, None)
                 else:
                     later[name] = version
-            split = lowering_cache[key] = (rows_read, later)
+            split = split_of[key] = (rows_read, later)
         rows_read, later = split
-        parts = batch.parts.get((subject, key), {})
-        values = {n: _value(spec, period, parts.get(n)) for n, spec in rows_read.items()}
+        pair = (subject, key)
+        values: dict[str, IndicatorValue] = {}
+        for layout, row in batch.rows_of.get(pair, no_rows):
+            for spec, start, width in layout:
+                values[spec.name] = _value(spec, period, row[start : start + width])
+        for name, parts in batch.parts.get(pair, no_parts).items():
+            values[name] = _value(rows_read[name], period, parts)
+        for name, spec in rows_read.items():
+            if name not in values:
+                values[name] = _value(spec, period, None)
         if later:
             order = orders.get(key)
             if order is None:
                 order = orders[key] = dependency_order(later, known=rows_read)
             for name in order:
                 values[name] = _combine(name, later[name], values, derive)
-        out[(subject, key)] = {n: values[n] for n in versions}
+        out[pair] = {n: values[n] for n in versions}
     return out
 
 
@@ -657,5 +951,7 @@ def _combine(
                     diagnostics.append(f"{d.expr!r} gave no value")
                 else:
                     value = as_decimal(raw, field=f"indicators.{name}.expr")
-    count = sum(p.evidence_count for p in inputs)
+    count = 0
+    for p in inputs:
+        count += p.evidence_count
     return IndicatorValue(name, value, count, (), version.number, diagnostics)
