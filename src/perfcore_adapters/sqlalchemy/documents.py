@@ -17,7 +17,7 @@ from perfcore.ports.records import SourceBookmark
 from perfcore_adapters.sqlalchemy import mappers as m
 from perfcore_adapters.sqlalchemy import tables as t
 from perfcore_adapters.sqlalchemy.codec import decode, encode
-from perfcore_adapters.sqlalchemy.dialect import insert_for
+from perfcore_adapters.sqlalchemy.dialect import insert_for, upsert
 from perfcore_adapters.sqlalchemy.repositories import subject_filter
 
 if TYPE_CHECKING:
@@ -30,6 +30,14 @@ __all__ = [
     "SqlReviewRepository",
     "SqlScorecardRepository",
 ]
+
+
+_SC = t.scorecards
+_SCORECARD_DOC = sa.select(_SC.c.doc).where(
+    _SC.c.period_key == sa.bindparam("period_key"),
+    _SC.c.subject_kind == sa.bindparam("kind"),
+    _SC.c.subject_id == sa.bindparam("ident"),
+)
 
 
 class SqlKeyedRepository:
@@ -165,18 +173,19 @@ class SqlScorecardRepository:
                     "updated_at": now,
                 }
             )
-        stmt = insert_for(conn, s)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["period_key", "subject_kind", "subject_id"],
-            set_={c: stmt.excluded[c] for c in ("plan_version", "total", "doc", "updated_at")},
+        stmt = upsert(
+            conn,
+            s,
+            ("period_key", "subject_kind", "subject_id"),
+            ("plan_version", "total", "doc", "updated_at"),
         )
         conn.execute(stmt, rows)
 
     def get(self, subject: SubjectRef, period_key: str) -> Any:
         """The scorecard or ``None``."""
-        s = t.scorecards
         row = self._uow.connection.execute(
-            sa.select(s.c.doc).where(s.c.period_key == period_key, subject_filter(s, subject))
+            _SCORECARD_DOC,
+            {"period_key": period_key, "kind": subject.kind.value, "ident": subject.id},
         ).first()
         return None if row is None else decode(row.doc)
 

@@ -85,6 +85,17 @@ def score_periods(
 
 
 _WATERMARK = "scored_through_seq"
+_WRITTEN_AFTER = sa.select(
+    _E.c.seq, _E.c.subject_kind, _E.c.subject_id, _E.c.period_day, _E.c.supersedes
+).where(_E.c.seq > sa.bindparam("mark"))
+_SCORED_KEYS_OF = sa.select(
+    t.period_scorings.c.subject_kind,
+    t.period_scorings.c.subject_id,
+    t.period_scorings.c.period_key,
+).where(
+    t.period_scorings.c.subject_kind == sa.bindparam("kind"),
+    t.period_scorings.c.subject_id == sa.bindparam("ident"),
+)
 
 
 def dirty_pairs(
@@ -96,13 +107,10 @@ def dirty_pairs(
     conn = uow.connection
     uow.evidence.flush()
     mark = int(uow.setting(_WATERMARK) or 0)
-    new = sa.select(
-        _E.c.seq, _E.c.subject_kind, _E.c.subject_id, _E.c.period_day, _E.c.supersedes
-    ).where(_E.c.seq > mark)
     days: set[tuple[str, str, str]] = set()
     replaced: list[str] = []
     top = mark
-    for seq, kind, ident, day, supersedes in conn.execute(new):
+    for seq, kind, ident, day, supersedes in conn.execute(_WRITTEN_AFTER, {"mark": mark}):
         top = max(top, int(seq))
         days.add((kind, ident, day))
         if supersedes:
@@ -133,10 +141,14 @@ def _later_scored(
     ps = t.period_scorings
     wanted = {(k, i) for k, i, _p in latest}
     scored: dict[tuple[str, str], set[str]] = {}
-    stmt = sa.select(ps.c.subject_kind, ps.c.subject_id, ps.c.period_key)
-    if len(wanted) <= 500:  # the touched subjects' rows only, not every scoring
-        stmt = stmt.where(sa.tuple_(ps.c.subject_kind, ps.c.subject_id).in_(sorted(wanted)))
-    rows = conn.execute(stmt)
+    if len(wanted) == 1:  # the common case of a live refresh: one statement, built once
+        ((kind, ident),) = wanted
+        rows = conn.execute(_SCORED_KEYS_OF, {"kind": kind, "ident": ident})
+    else:
+        stmt = sa.select(ps.c.subject_kind, ps.c.subject_id, ps.c.period_key)
+        if len(wanted) <= 500:  # the touched subjects' rows only, not every scoring
+            stmt = stmt.where(sa.tuple_(ps.c.subject_kind, ps.c.subject_id).in_(sorted(wanted)))
+        rows = conn.execute(stmt)
     for kind, ident, key in rows:
         if (kind, ident) in wanted:
             scored.setdefault((kind, ident), set()).add(key)

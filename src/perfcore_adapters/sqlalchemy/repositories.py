@@ -23,7 +23,7 @@ from perfcore.ports.records import PeriodScoring, PlanVersion, QuarantinedRecord
 from perfcore.services.records import AcceptedEvidence
 from perfcore_adapters.sqlalchemy import mappers as m
 from perfcore_adapters.sqlalchemy import tables as t
-from perfcore_adapters.sqlalchemy.dialect import insert_for, is_sqlite
+from perfcore_adapters.sqlalchemy.dialect import insert_for, is_sqlite, upsert
 from perfcore_adapters.sqlalchemy.jsonio import dumps
 
 if TYPE_CHECKING:
@@ -96,6 +96,9 @@ def _col(row: dict[str, Any] | tuple[object, ...], name: str) -> Any:
 def subject_filter(table: sa.Table, subject: SubjectRef) -> sa.ColumnElement[bool]:
     """``subject_kind = … AND subject_id = …`` for ``table``."""
     return sa.and_(table.c.subject_kind == subject.kind.value, table.c.subject_id == subject.id)
+
+
+_LATEST_PLAN = sa.select(t.plan_versions).order_by(t.plan_versions.c.number.desc()).limit(1)
 
 
 class SqlEvidenceRepository:
@@ -448,10 +451,7 @@ class SqlPlanRepository:
 
     def latest(self) -> PlanVersion | None:
         """The highest version or ``None``."""
-        p = t.plan_versions
-        row = self._uow.connection.execute(
-            sa.select(p).order_by(p.c.number.desc()).limit(1)
-        ).first()
+        row = self._uow.connection.execute(_LATEST_PLAN).first()
         return None if row is None else m.plan_from(row)
 
     def list(self) -> builtins.list[PlanVersion]:
@@ -471,13 +471,8 @@ class SqlPlanRepository:
             return
         ps = t.period_scorings
         conn = self._uow.connection
-        stmt = insert_for(conn, ps)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["period_key", "subject_kind", "subject_id"],
-            set_={
-                "plan_version": stmt.excluded.plan_version,
-                "computed_at": stmt.excluded.computed_at,
-            },
+        stmt = upsert(
+            conn, ps, ("period_key", "subject_kind", "subject_id"), ("plan_version", "computed_at")
         )
         conn.execute(
             stmt,

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 from perfcore.domain.errors import Conflict, InvalidValue, PerfcoreError
 from perfcore.ports.uow import AbstractUnitOfWork
 from perfcore_adapters.sqlalchemy import tables as t
-from perfcore_adapters.sqlalchemy.dialect import insert_for, is_sqlite
+from perfcore_adapters.sqlalchemy.dialect import is_sqlite, upsert
 from perfcore_adapters.sqlalchemy.documents import (
     SqlBookmarkRepository,
     SqlKeyedRepository,
@@ -57,6 +57,9 @@ def _zone_name(tz: dt.tzinfo) -> str:
 
 def _zone(name: str) -> dt.tzinfo:
     return dt.UTC if name == "UTC" else ZoneInfo(name)
+
+
+_SETTING = sa.select(t.settings.c.value).where(t.settings.c.name == sa.bindparam("name"))
 
 
 class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
@@ -189,19 +192,14 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             raise conflict from None
 
     def _setting(self, name: str) -> str | None:
-        s = t.settings
-        row = self.connection.execute(sa.select(s.c.value).where(s.c.name == name)).first()
+        row = self.connection.execute(_SETTING, {"name": name}).first()
         return None if row is None else str(row.value)
 
     def set_setting(self, name: str, value: str, *, replace: bool = True) -> None:
         """Store a store-wide setting (see :data:`perfcore_adapters.sqlalchemy.tables.settings`)."""
         conn = self.connection
-        stmt = insert_for(conn, t.settings).values(name=name, value=value)
-        if replace:
-            stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={"value": value})
-        else:
-            stmt = stmt.on_conflict_do_nothing(index_elements=["name"])
-        conn.execute(stmt)
+        stmt = upsert(conn, t.settings, ("name",), ("value",) if replace else ())
+        conn.execute(stmt, {"name": name, "value": value})
 
     def setting(self, name: str) -> str | None:
         """A store-wide setting, or ``None``."""
