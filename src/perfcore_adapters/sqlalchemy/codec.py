@@ -47,8 +47,43 @@ def _resolve(path: str) -> Any:
     return found
 
 
+_PLAIN = frozenset({str, bool, int, float, type(None)})
+_ATTRS: dict[type, tuple[str, tuple[str, ...]] | None] = {}
+"""Per exact type: an attrs class's (import path, field names), or ``None`` (not attrs)."""
+
+
 def encode(obj: Any) -> Any:
-    """JSON-able data for ``obj`` (see the module docstring for the tags)."""
+    """JSON-able data for ``obj`` (see the module docstring for the tags).
+
+    The common exact types (plain scalars, ``Decimal``, attrs classes, ``dict`` with text keys,
+    ``list``, ``tuple``) are dispatched on ``type(obj)``; everything else, subclasses included,
+    takes the general ``isinstance`` chain (:func:`_encode_any`), so both give the same data."""
+    cls = type(obj)
+    if cls in _PLAIN:
+        return obj
+    if cls is Decimal:
+        return {"$d": str(obj)}
+    if cls in _ATTRS:
+        spec = _ATTRS[cls]
+    else:
+        spec = _ATTRS[cls] = (
+            (_path(cls), tuple(a.name for a in attrs.fields(cls)))
+            if attrs.has(cls) and not issubclass(cls, enum.Enum)
+            else None
+        )
+    if spec is not None:
+        path, names = spec
+        return {"$a": [path, {n: encode(getattr(obj, n)) for n in names}]}
+    if cls is dict and all(type(k) is str and not k.startswith("$") for k in obj):
+        return {k: encode(v) for k, v in obj.items()}
+    if cls is list:
+        return [encode(v) for v in obj]
+    if cls is tuple:
+        return {"$t": [encode(v) for v in obj]}
+    return _encode_any(obj)
+
+
+def _encode_any(obj: Any) -> Any:
     if isinstance(obj, enum.Enum):
         return {"$e": [_path(type(obj)), encode(obj.value)]}
     if obj is None or isinstance(obj, (str, bool, int, float)):
