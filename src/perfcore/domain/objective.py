@@ -6,7 +6,7 @@ an ``ObjectiveTree`` (:mod:`perfcore.domain.objective_tree`), which computes pro
 so moving, re-weighting, archiving or deleting a node is always reflected in the old and the new
 ancestors.
 
-Semantics (``shared/design/semantics.md``, "Progress, attainment, scoring"):
+Rules (perfcore's own; ``docs/objectives.md`` explains them for users with a worked example):
 
 * key-result progress = (current − baseline) / (target − baseline), **unclamped** (−0.25 and 1.5 are
   legal) and correct for decreasing targets; a missing ``current`` counts as the baseline;
@@ -20,8 +20,12 @@ Semantics (``shared/design/semantics.md``, "Progress, attainment, scoring"):
   :class:`~decimal.Decimal` at the end), so results do not depend on the order children were added;
 * **alignment across owners** is modelled as the parent link itself: a team leader's objective may
   have the plant manager's objective as its parent and then feeds that objective's roll-up
-  (``ObjectiveTree.contributors`` lists such cross-owner links). Frappe HRMS refuses a parent
-  with another owner; perfcore deliberately allows it.
+  (``ObjectiveTree.contributors`` lists such cross-owner links). Frappe HRMS
+  (https://github.com/frappe/hrms) refuses a parent with another owner; perfcore deliberately
+  allows it.
+
+okr-tracker (https://github.com/oslokommune/okr-tracker) shows the same unclamped key-result
+formula in its detail view; unlike perfcore, it clamps the progress it stores to [0, 1].
 
 Progress values are fractions of the way from baseline to target: ``Decimal("0.5")`` is 50 %.
 """

@@ -8,13 +8,29 @@ nothing about units beyond that. Every rule is an immutable attrs object with
 * ``score(value) -> Decimal`` — the score of one actual value, exact,
 * ``describe() -> str`` — one line a person can read.
 
-Sources (shared/research/anchors-domain.md):
+Sources (A actual, T target, B baseline):
 
-* §2.1 attainment ratio A/T; lower-is-better variants inverse T/A and reflection 2 − A/T floored
-  at 0; ratio scoring refused for a target ≤ 0 (a band table is required there); target range.
-* §2.2 piecewise-linear band tables: below the first point 0 (a deliberate cliff), straight lines
-  between points, above the last point the last y holds (the cap).
-* semantics.md: progress is measured from the baseline, (A − B)/(T − B), unclamped.
+* Attainment A/T, and for lower-is-better the inverse T/A or the reflection 2 − A/T floored at 0:
+  Infor CPM Strategy Management user guide, decreasing KPI types
+  (https://docs.infor.com/cpm/10.4.x/en-us/useradminlib/infor_cpm_strategy_management_user_guide/keo1582886726559.html),
+  and the Stratec "Gestão Estratégica 2.0" manual, performance calculations and polarity
+  (https://www.manula.com/manuals/stratec-informatica/gestao-estrategica-2-0/1/en/topic/calculos-de-desempenho).
+* perfcore's rule: ratio scoring is refused for a target ≤ 0, because a plain ratio misleads
+  there (users of SAP Strategy Management see −100 % when target and actual are both −1; its
+  achievement scores are documented at
+  https://help.sap.com/saphelp_stm75/helpdata/en/79/e2458916994fb89a795dee6965d622/content.htm);
+  such an indicator needs a band table.
+* perfcore's rule: a target range scores 1 inside ``[low, high]`` and falls off linearly outside
+  (Stratec's "equal" polarity, 100 % at a point target, is the closest published analogue).
+* Band tables follow annual-incentive practice — threshold, target and maximum points joined by
+  straight lines, nothing paid below threshold, the maximum as a cap: Meridian Compensation
+  Partners, "Annual incentive basics" (https://meridiancp.com/insights/annual-incentive-basics).
+  As a rule: below the first point the score is 0 (a deliberate cliff), between points it is
+  interpolated linearly, above the last point the last y holds.
+* perfcore's rule: progress is measured from the baseline, (A − B)/(T − B), unclamped, so it
+  works for decreasing targets and shows over- and under-achievement; any cap belongs to a
+  scoring rule that says so. okr-tracker's detail view uses the same formula
+  (https://github.com/oslokommune/okr-tracker).
 
 Construction validates; a bad configuration raises :class:`~perfcore.domain.errors.InvalidScoring`
 naming the field (``points[2].x``) and what would be valid.

@@ -4,7 +4,9 @@ Every function takes the standard's *elements* (times, quantities) as numbers an
 ``Decimal``, or ``None`` when the denominator is 0 (no value; never an exception, never 0). Times
 must share one unit (minutes, seconds ...); ``pru`` is time per unit in that same unit.
 
-Element abbreviations (ISO 22400-2 §5; shared/research/anchors-domain.md §3.1): PBT planned busy
+Element abbreviations (ISO 22400-2:2014 §5; the same names are used by the public ISO 22400-2 OWL
+ontology https://github.com/hsu-aut/IndustrialStandard-ODP-ISO22400-2 and by OPC UA MachineTool
+Annex C, https://reference.opcfoundation.org/v105/MachineTool/v101/docs/C.2.4/): PBT planned busy
 time, APT actual production time, AUPT actual unit processing time (APT + ASUT), ASUT actual setup
 time, ADET actual unit delay time, AUBT actual unit busy time, AOET actual order execution time,
 PRU planned run time per unit, APWT/APAT personnel work/attendance time, PQ produced, GQ good,
@@ -14,7 +16,10 @@ EPC equipment production capacity, EC energy consumed, FE failure events, TBF/TT
 failures / to failure / to repair, CMT/PMT corrective/preventive maintenance time.
 
 Aggregating across shifts or machines: **sum the elements, then call the function** — never
-average the percentages (anchors-domain.md §3.3, implementation rules).
+average the percentages. ISO 22400-2 defines every KPI as a formula over its elements, so the KPI
+of a larger scope is the formula applied to that scope's elements; a plain mean of per-shift
+percentages weights a 60-minute shift like a 480-minute one (availability of 420/480 and 30/60
+averages to 0.6875, while the two shifts together ran 450 of 540 minutes, 0.8333).
 
 Raises (every function):
     InvalidValue: an element that is not a finite number, or a negative time/quantity; the field
