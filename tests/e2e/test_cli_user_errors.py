@@ -4,6 +4,7 @@ no traceback (docs/cli.md, "Errors"); read-only commands never create a database
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,45 @@ def test_an_unreachable_database_server_is_one_line(project: Path) -> None:
         "hint: check --db (a SQLite file path or a postgresql+psycopg:// URL) and that it is "
         "reachable"
     )
+
+
+def test_a_mistyped_subject_is_refused_and_stores_nothing(
+    project: Path, db_state: Callable[[Path], tuple[object, ...]]
+) -> None:
+    assert run("sync")[0] == 0
+    assert run("score", "--period", "2025-03")[0] == 0
+    before = db_state(project / "perfcore.db")
+    code, lines = run("score", "--period", "2025-03", "--subject", "person:E3")
+    assert code == 1
+    assert lines == [
+        "error: --subject person:E3: no evidence for this subject in the database",
+        "hint: did you mean 'person:E2'? valid: person:E1, person:E2",
+    ]
+    code, lines = run("score", "--period", "2025-04", "--subject", "person:E1", "--json")
+    assert code == 1
+    assert lines == [
+        "error: --subject person:E1: no evidence for this subject in 2025-04",
+        "hint: check --period (the subject has evidence in other periods)",
+    ]
+    assert db_state(project / "perfcore.db") == before  # no empty scorecard was written
+    code, lines = run("score", "--period", "2025-03", "--subject", "person:E2", "--json")
+    assert code == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        ("sqlite:/x.db", "looks like a database URL, but 'sqlite:' is not followed by //"),
+        ("sqlit:x.db", "looks like a database URL, but 'sqlit:' is not followed by //"),
+        ("sqlite://x.db", "a SQLite URL needs three slashes before the path"),
+    ],
+)
+def test_a_malformed_db_url_is_refused_not_taken_as_a_file_name(
+    project: Path, value: str, error: str
+) -> None:
+    before = sorted(p.name for p in project.iterdir())
+    code, lines = run("db", "upgrade", "--db", value)
+    assert code == 1
+    assert lines[0] == f"error: --db {value}: {error}"
+    assert lines[1].startswith("hint: write sqlite:///")
+    assert sorted(p.name for p in project.iterdir()) == before  # no folder or file was made

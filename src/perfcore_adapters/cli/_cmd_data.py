@@ -166,6 +166,8 @@ def score(
         ref = SubjectRef.parse(subject, field="--subject") if subject else None
         runtime = open_runtime(db, plan, must_exist=True)
         ensure_data(runtime)
+        if ref is not None:
+            _check_subject(runtime, ref, the_period)
         subjects = (ref,) if ref is not None else ()
         runtime.bus.handle(ComputeScorecards((the_period.key,), subjects))  # type: ignore[arg-type]
         records = _records(runtime, the_period.key, ref)
@@ -182,6 +184,30 @@ def score(
         _print_table(records, compiled, the_period.key)
 
     guarded(run)
+
+
+def _check_subject(runtime: Any, ref: SubjectRef, period: Period) -> None:
+    """Refuse (before anything is computed or stored) a ``--subject`` without evidence in
+    ``period``: a typo must not leave an empty scorecard behind."""
+    from perfcore.plan.problems import did_you_mean
+
+    tz = runtime.bus.ctx.plan().tz
+    start = dt.datetime.combine(period.start, dt.time(), tzinfo=tz)
+    end = dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+    with runtime.bus.uow as uow:
+        known = uow.evidence.subjects()
+        in_period = ref in known and bool(uow.evidence.list(subject=ref, start=start, end=end))
+    if ref not in known:
+        fail(
+            f"--subject {ref}: no evidence for this subject in the database",
+            did_you_mean(str(ref), [str(s) for s in known])
+            or "list the scored subjects with `perfcore score --period <period>`",
+        )
+    if not in_period:
+        fail(
+            f"--subject {ref}: no evidence for this subject in {period.key}",
+            "check --period (the subject has evidence in other periods)",
+        )
 
 
 def _print_table(records: list[ScorecardRecord], plan: Plan, period: str) -> None:

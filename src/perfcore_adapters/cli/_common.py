@@ -7,6 +7,7 @@ code 1, and never prints a traceback for them. Programming errors still raise.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -216,10 +217,30 @@ def guarded(func: Callable[[], Any]) -> Any:
     raise typer.Exit(1)
 
 
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]+):")
+
+
 def storage_url(db: str) -> str:
-    """``--db`` value → a database URL (a plain path means a SQLite file)."""
+    """``--db`` value → a database URL (a plain path means a SQLite file).
+
+    A value that starts like a URL but is not one (``sqlite:/x.db``, ``sqlit:x.db``) or a
+    SQLite URL with two slashes (``sqlite://x.db``) is refused rather than taken as a file name
+    (:class:`UserError`)."""
     if "://" in db:
+        if db.startswith("sqlite://") and db != "sqlite://" and not db.startswith("sqlite:///"):
+            fail(
+                f"--db {db}: a SQLite URL needs three slashes before the path",
+                "write sqlite:///perfcore.db (four slashes for an absolute path: "
+                "sqlite:////data/perfcore.db), or just the file path",
+            )
         return db
+    scheme = _SCHEME.match(db)
+    if scheme is not None:
+        fail(
+            f"--db {db}: looks like a database URL, but '{scheme.group(1)}:' is not followed by //",
+            "write sqlite:///path.db or postgresql://user@host/db, or a plain file path "
+            "(./name for a file whose name has a colon)",
+        )
     return f"sqlite:///{Path(db).expanduser().resolve()}"
 
 
