@@ -210,3 +210,28 @@ def test_a_malformed_db_url_is_refused_not_taken_as_a_file_name(
     assert lines[0] == f"error: --db {value}: {error}"
     assert lines[1].startswith("hint: write sqlite:///")
     assert sorted(p.name for p in project.iterdir()) == before  # no folder or file was made
+
+
+def test_an_empty_csv_is_refused_and_a_header_only_csv_loads_nothing(project: Path) -> None:
+    csv_path = project / "data" / "inspections.csv"
+    header = csv_path.read_text(encoding="utf-8").splitlines()[0]
+    csv_path.write_bytes(b"")
+    code, lines = run("sync")
+    assert code == 1
+    assert lines[0] == "error: data/inspections.csv is empty: no header row"
+    assert lines[1].startswith("hint: a CSV source starts with a header row")
+    csv_path.write_text(header + "\n", encoding="utf-8")
+    code, lines = run("sync")
+    assert code == 0, lines
+
+
+def test_a_missing_source_file_says_where_it_was_looked_for(project: Path) -> None:
+    (project / "data" / "inspections.csv").unlink()
+    code, lines = run("sync")
+    assert code == 1
+    assert lines[0].startswith("error: the source file ")
+    assert lines[0].endswith("inspections.csv does not exist")
+    assert lines[1] == (
+        "hint: check config.path of the plan source: a relative path is looked up next to the "
+        f"plan file, then in the working directory ({project})"
+    )

@@ -126,14 +126,20 @@ def read_csv(path: Path, encoding: str = "utf-8-sig") -> list[dict[str, str]]:
     """All rows of a CSV file as dicts (``encoding``: a codec name, default UTF-8 with or without
     BOM, or ``auto`` to detect it). Missing file or a file that does not decode → UserError."""
     if not path.is_file():
-        fail(f"the source file {path} does not exist", "check config.path of the plan source")
+        fail(
+            f"the source file {path} does not exist",
+            "check config.path of the plan source: a relative path is looked up next to the "
+            f"plan file, then in the working directory ({Path.cwd()})",
+        )
     if encoding == "auto":
         from perfcore_adapters.sources.files import detect_encoding
 
         encoding = detect_encoding(path)[0]
     try:
         with path.open(newline="", encoding=encoding) as handle:
-            return list(csv.DictReader(handle, restkey=EXTRA_VALUES))
+            reader = csv.DictReader(handle, restkey=EXTRA_VALUES)
+            rows = list(reader)
+            header = reader.fieldnames
     except LookupError:
         fail(f"unknown encoding {encoding!r} for {path}", "use a Python codec name, e.g. latin-1")
     except UnicodeDecodeError:
@@ -149,6 +155,13 @@ def read_csv(path: Path, encoding: str = "utf-8-sig") -> list[dict[str, str]]:
             "re-save it as UTF-8, or set `encoding:` in the plan source's config "
             "(a codec name such as latin-1 or cp1252, or auto to detect it)",
         )
+    if header is None:
+        fail(
+            f"{path} is empty: no header row",
+            "a CSV source starts with a header row naming its columns; a file with only the "
+            "header is fine when there is nothing to load",
+        )
+    return rows
 
 
 def _chunks(rows: Sequence[Row], size: int) -> Iterator[Sequence[Row]]:
