@@ -1,4 +1,4 @@
-"""B6 (shared/design/performance.md): calibration statistics for 100,000 ratings from 5,000
+"""B6 (docs/performance.md): calibration statistics for 100,000 ratings from 5,000
 raters — every normalisation suggestion plus every bias flag (leniency, range restriction,
 central tendency, distribution Δ and χ², halo on three dimensions) in ≤ 1 s.
 
@@ -9,7 +9,10 @@ code. Two same-run baselines make the number meaningful on a noisy machine:
 ``ratio_vs_numpy_zscore`` = our full pipeline / a naive numpy z-score step alone (``np.bincount``
 group statistics + rescale). numpy is used here only, never in the domain.
 
-Usage: python3 bench/calibration_b6.py [--ratings 100000] [--raters 5000] [--repeat 3]
+Usage: python3 bench/calibration_b6.py [--ratings 100000] [--raters 5000] [--repeat 3] [--quick]
+
+``--quick`` (what ``bench/run.py --quick`` passes) keeps the target's size, which takes about a
+second, and runs each side twice instead of three times.
 """
 
 from __future__ import annotations
@@ -92,7 +95,10 @@ def main() -> None:
     parser.add_argument("--ratings", type=int, default=100_000)
     parser.add_argument("--raters", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="best of 2 instead of --repeat")
     args = parser.parse_args()
+    if args.quick:
+        args.repeat = min(args.repeat, 2)
     who, overall, dims = make_data(args.ratings, args.raters)
     seconds = best_of(args.repeat, run_domain, who, overall, dims, args.raters)
     result: dict[str, Any] = {
