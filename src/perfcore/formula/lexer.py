@@ -260,6 +260,15 @@ def tokenize(text: str) -> list[Token]:
         if two in _REFUSED:
             code, message, hint = _REFUSED[two]
             raise err(code, message, text, i, i + 2, hint)
+        if two in _TWO_CHAR and text[i + 2 : i + 3] == "=":  # `>==`, `===`: one `=` too many
+            raise err(
+                "syntax_error",
+                f"`{two}=` is not an operator here",
+                text,
+                i,
+                i + 3,
+                f"write `{two}`",
+            )
         if two in _TWO_CHAR:
             tokens.append(Token("op", two, i, i + 2))
             i += 2

@@ -243,6 +243,8 @@ CASES = [
         "a percentage is written right after a number, e.g. `85%`",
     ),
     ("qty = 3", "assignment", "`=` (assignment) is not allowed", (5, 5), "to compare, write `=="),
+    ("qty >== 3", "syntax_error", "`>==` is not an operator here", (5, 7), "write `>=`"),
+    ("qty === 3", "syntax_error", "`===` is not an operator here", (5, 7), "write `==`"),
     (
         'name =~ "a+"',
         "regex",
