@@ -107,6 +107,19 @@ def _walk(node: yaml.Node, path: Path, marks: Marks, problems: list[Problem]) ->
     return None  # pragma: no cover - aliases are resolved by compose
 
 
+_INDENT = "; check the indentation of this line and the lines above it"
+_YAML_HINTS = (
+    (
+        "mapping values are not allowed",
+        f"{_INDENT}, or quote a value that contains ': '",
+    ),
+    ("expected <block end>", _INDENT),
+    ("did not find expected key", _INDENT),
+    ("did not find expected '-' indicator", _INDENT),
+)
+"""PyYAML problems that a wrong indentation usually causes, with the hint appended."""
+
+
 def compose(text: str, file: str) -> tuple[Mapping[str, object], Marks]:
     """Parse ``text`` (named ``file`` in messages) into data and marks.
 
@@ -120,8 +133,9 @@ def compose(text: str, file: str) -> tuple[Mapping[str, object], Marks]:
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         what = exc.problem or "invalid YAML"
         context = f" ({exc.context})" if exc.context else ""
+        hint = next((h for start, h in _YAML_HINTS if what.startswith(start)), "")
         raise PlanError(
-            [Problem(file, line, col, "", f"YAML syntax error: {what}{context}")]
+            [Problem(file, line, col, "", f"YAML syntax error: {what}{context}{hint}")]
         ) from None
     except yaml.YAMLError as exc:
         raise PlanError([Problem(file, 1, 1, "", f"YAML error: {exc}")]) from None

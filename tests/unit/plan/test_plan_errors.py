@@ -113,6 +113,23 @@ def test_a_yaml_syntax_error_is_located_where_the_parser_failed() -> None:
     ]
 
 
+def test_a_yaml_error_that_a_wrong_indentation_causes_says_so() -> None:
+    # line 25 ("  fpy:") indented one space too far: the parser fails at its start
+    text = edit("  fpy:\n", "   fpy:\n")
+    assert messages(text) == [
+        "base.yaml:25:4: YAML syntax error: expected <block end>, but found "
+        "'<block mapping start>' (while parsing a block mapping); check the indentation of "
+        "this line and the lines above it"
+    ]
+    # a value with ': ' in it: the parser sees a nested mapping where none may start
+    text = edit("name: ", "name: plan: ")
+    [message] = messages(text)
+    assert message.endswith(
+        "YAML syntax error: mapping values are not allowed here; check the indentation of "
+        "this line and the lines above it, or quote a value that contains ': '"
+    )
+
+
 def test_an_unknown_section_suggests_the_right_one() -> None:
     text = BASE + "objectves: {}\n"  # line 41
     [message] = messages(text)
