@@ -52,7 +52,9 @@ def test_sync_prints_grouped_reasons_with_counts_and_an_example(project: Path) -
     start = lines.index("top reasons for rejected rows")
     first, example, second = lines[start + 1], lines[start + 2], lines[start + 3]
     assert first.startswith("  3 × inspections: fields.inspected: '1,000' is not a number")
-    assert example.strip() == "e.g. date=2025-03-04, leader=E1, line=L1, inspected=1,000, good=111"
+    assert example.strip() == (  # where the row is in the file (header = line 1), then its values
+        "e.g. inspections.csv:3: date=2025-03-04, leader=E1, line=L1, inspected=1,000, good=111"
+    )
     assert second.startswith("  1 × inspections: fields.good")
     assert "perfcore quarantine --source inspections" in out
 
@@ -63,6 +65,10 @@ def test_sync_prints_grouped_reasons_with_counts_and_an_example(project: Path) -
         ("fields.inspected", 3),
         ("fields.good", 1),
     ]
+    assert (
+        groups[1]["example"]
+        == "inspections.csv:6: date=2025-03-03, leader=E2, line=L2, inspected=100"
+    )
     code, out, _ = run("quarantine", "--source", "inspections", "--limit", "1")
     assert code == 0
     assert out.splitlines()[0] == "quarantine: 4 rejected records"
@@ -106,3 +112,16 @@ def test_a_ragged_csv_row_is_rejected_not_trimmed(project: Path) -> None:
     rows = json.loads(out)
     assert len(rows) == 1
     assert "2 more value(s) than the header has columns: '7', 'oops'" in rows[0]["reason"]
+
+
+def test_a_bad_row_read_again_from_another_line_is_quarantined_once(project: Path) -> None:
+    bad = "2025-03-04,E1,L1,n/a,111\n"
+    write_rows(project, ["2025-03-03,E1,L1,120,116\n", bad])
+    assert run("sync")[0] == 0
+    write_rows(project, ["2025-03-02,E2,L2,90,88\n", "2025-03-03,E1,L1,120,116\n", bad])
+    assert run("sync")[0] == 0
+    code, out, _ = run("quarantine", "--json")
+    assert code == 0
+    [group] = json.loads(out)
+    assert group["count"] == 1  # the same record, although it moved from line 3 to line 4
+    assert group["example"].startswith("inspections.csv:3: ")  # where it was first seen

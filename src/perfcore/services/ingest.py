@@ -133,6 +133,11 @@ def _clean(value: object) -> object:
 #: (``csv.DictReader(..., restkey=EXTRA_VALUES)``); such a row is rejected, never trimmed.
 EXTRA_VALUES = "<values beyond the header>"
 
+#: Key under which a reader may file where a row came from (``file.csv:12``). It is never
+#: mapped and not part of a rejected row's quarantine key (the same bad row re-read from another
+#: line is the same record), but it stays in the quarantined payload so the row can be found.
+SOURCE_LINE = "<line>"
+
 
 def _extra_values(row: Mapping[str, object]) -> list[str]:
     """Values a CSV reader could not put under a header column (filed under

@@ -221,11 +221,17 @@ def _print_table(records: list[ScorecardRecord], plan: Plan, period: str) -> Non
     for name in names:
         unit = plan.indicators[name].current.unit if name in plan.indicators else ""
         table.add_column(f"{name}\n[dim]{unit}[/]" if unit else name, justify="right")
+    places = {
+        name: 0
+        if all(v == v.to_integral_value() for r in records if (v := r.values.get(name)) is not None)
+        else 3
+        for name in names
+    }
     for record in records:
         values = []
         for name in names:
             v = record.values.get(name)
-            values.append("—" if v is None else _fmt(v))
+            values.append("—" if v is None else _fmt(v, places[name]))
         total = record.total
         table.add_row(
             str(record.subject),
@@ -236,7 +242,7 @@ def _print_table(records: list[ScorecardRecord], plan: Plan, period: str) -> Non
     console.print("[dim]total: weighted score, 1.000 = every indicator exactly on target[/]")
 
 
-def _fmt(value: Decimal) -> str:
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{quantize(value, 3)}"
+def _fmt(value: Decimal, places: int) -> str:
+    """One table cell: every value of a column with the same number of places (0 when all of
+    the column's values are whole numbers, else 3), thousands separated."""
+    return f"{quantize(value, places):,.{places}f}"

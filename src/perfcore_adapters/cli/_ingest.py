@@ -31,7 +31,7 @@ from rich.text import Text
 
 from perfcore.plan import Plan
 from perfcore.services.commands import IngestBatch, SyncSource
-from perfcore.services.ingest import EXTRA_VALUES
+from perfcore.services.ingest import EXTRA_VALUES, SOURCE_LINE
 from perfcore.services.messagebus import MessageBus
 from perfcore_adapters.cli._common import fail
 
@@ -138,7 +138,10 @@ def read_csv(path: Path, encoding: str = "utf-8-sig") -> list[dict[str, str]]:
     try:
         with path.open(newline="", encoding=encoding) as handle:
             reader = csv.DictReader(handle, restkey=EXTRA_VALUES)
-            rows = list(reader)
+            rows = []
+            for row in reader:  # where each row ends, to find a rejected one again
+                row[SOURCE_LINE] = f"{path.name}:{reader.line_num}"
+                rows.append(row)
             header = reader.fieldnames
     except LookupError:
         fail(f"unknown encoding {encoding!r} for {path}", "use a Python codec name, e.g. latin-1")

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from perfcore.ports.records import QuarantinedRecord
+from perfcore.services.ingest import SOURCE_LINE
 from perfcore_adapters.cli._common import (
     DEFAULT_DB,
     DbOpt,
@@ -45,8 +46,15 @@ class ReasonGroup:
 
 
 def _example(record: QuarantinedRecord, width: int = 70) -> str:
-    text = ", ".join(f"{k}={v}" for k, v in record.payload.items() if v not in ("", None))
-    return text if len(text) <= width else text[: width - 1] + "…"
+    """``file.csv:12: col=value, …`` (the row's location when the reader gave it), the values
+    cut at ``width`` characters."""
+    payload = record.payload
+    text = ", ".join(
+        f"{k}={v}" for k, v in payload.items() if v not in ("", None) and k != SOURCE_LINE
+    )
+    text = text if len(text) <= width else text[: width - 1] + "…"
+    where = payload.get(SOURCE_LINE)
+    return f"{where}: {text}" if where else text
 
 
 def group_reasons(records: Sequence[QuarantinedRecord]) -> list[ReasonGroup]:

@@ -40,6 +40,7 @@ from perfcore.ports.uow import AbstractUnitOfWork
 from perfcore.services.commands import CorrectEvidence, IngestBatch, RecordEvidence, SyncSource
 from perfcore.services.context import Context
 from perfcore.services.ingest import (
+    SOURCE_LINE,
     Mapped,
     Rejected,
     RowMapper,
@@ -201,7 +202,7 @@ def _payload(ev: AcceptedEvidence) -> dict[str, object]:
 def _quarantine(
     uow: AbstractUnitOfWork, ctx: Context, source: str, row: Mapping[str, object], bad: Rejected
 ) -> None:
-    key = f"{source}:{_digest(row)}"
+    key = f"{source}:{_digest({k: v for k, v in row.items() if k != SOURCE_LINE})}"
     uow.evidence.quarantine(
         QuarantinedRecord(key, source, bad.reason, dict(row), ctx.clock.now(), bad.field)
     )
