@@ -498,7 +498,7 @@ class SubjectRef:
         return cls(SubjectKind(kind), ident.strip())
 
     def __str__(self) -> str:
-        return f"{self.kind.value}:{self.id}"
+        return self.kind + ":" + self.id  # a StrEnum is its value
 
 
 @frozen

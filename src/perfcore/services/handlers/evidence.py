@@ -386,7 +386,7 @@ def _emit_stale(uow: AbstractUnitOfWork, ctx: Context, plan: Plan, stale: _Touch
         for (subject, _key), date in latest.items():
             later = reach.get(date)
             if later is None:
-                keys = [p.key for p in later_periods_reaching(plan, date, until)]
+                keys = list(_later_keys(plan, date, until))
                 if scored_in is not None:  # periods nobody was scored in are left out at once
                     for k in keys:
                         if k not in scored:
@@ -426,7 +426,24 @@ def _emit_stale(uow: AbstractUnitOfWork, ctx: Context, plan: Plan, stale: _Touch
 
 
 def _ordered(pairs: set[tuple[SubjectRef, str]]) -> tuple[tuple[SubjectRef, str], ...]:
-    return tuple(sorted(pairs, key=lambda p: (p[1], str(p[0]))))
+    """By period, then subject text (``kind:id``; kinds and ids compared in that order give the
+    same order without building the text)."""
+    return tuple(sorted(pairs, key=lambda p: (p[1], p[0].kind, p[0].id)))
+
+
+_LATER: dict[tuple[str, dt.date, dt.date], tuple[str, ...]] = {}
+
+
+def _later_keys(plan: Plan, day: dt.date, until: dt.date) -> tuple[str, ...]:
+    """:func:`later_periods_reaching` as period keys, remembered per (plan text, day, until):
+    ingest asks it for every touched day of every batch."""
+    key = (plan.content_hash, day, until)
+    found = _LATER.get(key)
+    if found is None:
+        if len(_LATER) > 8192:
+            _LATER.clear()
+        found = _LATER[key] = tuple(p.key for p in later_periods_reaching(plan, day, until))
+    return found
 
 
 def _source(plan: Plan, name: str) -> SourceSpec:
