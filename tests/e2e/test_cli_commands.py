@@ -85,7 +85,10 @@ def test_validate_reports_a_yaml_syntax_error_with_its_position(project: Path) -
 def test_user_errors_are_one_line_plus_a_hint_and_usage_errors_exit_2(project: Path) -> None:
     code, out, err = run("score", "--period", "2025-13")
     assert code == 1
-    assert err.startswith("error: --period: '2025-13': month 13 does not exist")
+    assert err.splitlines() == [
+        "error: --period: '2025-13': month 13 does not exist (valid: 1..12)",
+        "hint: check --period; `--help` after the command shows what it takes",
+    ]
     assert "Traceback" not in out + err
     code, _, err = run("validate", "missing.yaml")
     assert code == 1

@@ -92,6 +92,9 @@ def _hint_for(exc: PerfcoreError) -> str:
         valid = getattr(exc, "valid", None)
         if valid and str(valid) not in str(exc):
             return f"valid: {valid}"
+        option = getattr(exc, "field", "") or ""
+        if option.startswith("--"):  # a command-line option the user typed
+            return f"check {option}; `--help` after the command shows what it takes"
     return ""
 
 
