@@ -216,6 +216,8 @@ def test_an_empty_csv_is_refused_and_a_header_only_csv_loads_nothing(project: Pa
     csv_path = project / "data" / "inspections.csv"
     header = csv_path.read_text(encoding="utf-8").splitlines()[0]
     csv_path.write_bytes(b"")
+    result = runner.invoke(app, ["sync"], env={"COLUMNS": "200"}, catch_exceptions=False)
+    assert result.stdout == ""  # refused before the progress display starts
     code, lines = run("sync")
     assert code == 1
     assert lines[0] == "error: data/inspections.csv is empty: no header row"

@@ -251,13 +251,15 @@ def sync_all(
 
         fail(f"unknown source {only!r}", did_you_mean(only, names) or "the plan has no sources")
     files = {f.name: f for f in plan_source_files(plan, plan_dir)}
+    selected = [n for n in names if only is None or n == only]
+    # every file is read (and a missing, empty or undecodable one refused) before anything is
+    # stored, and before the progress display starts
+    loaded = {n: read_csv(files[n].path, files[n].encoding) for n in selected if n in files}
     results: list[SyncTotals] = []
     with make_progress(console) as progress:
-        for name in names:
-            if only is not None and name != only:
-                continue
-            if name in files:
-                rows = read_csv(files[name].path, files[name].encoding)
+        for name in selected:
+            if name in loaded:
+                rows = loaded.pop(name)
                 task = progress.add_task(name, total=len(rows), rejected=0)
 
                 def tick(t: SyncTotals, n: int, task_id: TaskID = task) -> None:
