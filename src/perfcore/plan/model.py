@@ -90,7 +90,11 @@ class SourceSpec:
     the record's external id (idempotency). ``kind``/``config`` name a source plugin
     (``perfcore_register_sources``) for :class:`~perfcore.services.commands.SyncSource`;
     without a kind, rows are pushed with ``IngestBatch``. ``columns``, when given, declares the
-    source's column names: every column the mapping names must be one of them."""
+    source's column names: every column the mapping names must be one of them. ``version``,
+    when given, names the column holding the record's revision number (a whole number ≥ 1): a
+    row with a higher revision than the stored one of the same external id is a correction of it
+    (the stored version is kept for audit), the same revision again is a duplicate, and a lower
+    revision is refused as stale."""
 
     evidence: str
     subject: SubjectMapSpec
@@ -101,6 +105,7 @@ class SourceSpec:
     stream: str = ""
     config: dict[str, Any] = Factory(dict)
     columns: list[str] = Factory(list)
+    version: str = ""
 
 
 @frozen

@@ -69,6 +69,8 @@ def _references(src: SourceSpec) -> Iterator[tuple[Path, str]]:
         yield ("id", i), column
     for name, column in src.fields.items():
         yield ("fields", name), column
+    if src.version:
+        yield ("version",), src.version
 
 
 def csv_header(path: FsPath, *, delimiter: str = "", header_line: int = 1) -> list[str] | None:

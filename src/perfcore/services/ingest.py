@@ -61,6 +61,8 @@ class Mapped:
     occurred_at: dt.datetime
     external_id: str
     fields: Mapping[str, object]
+    revision: int | None = None
+    """The source's revision number of the record (its ``version`` column), if it has one."""
 
 
 @frozen
@@ -186,7 +188,32 @@ def map_row(
         external_id = f"{subject}|{occurred.isoformat()}|" + "|".join(
             f"{k}={fields[k]}" for k in sorted(fields)
         )
-    return Mapped(subject, occurred, external_id, fields)
+    revision = None
+    if src.version:
+        if src.version not in row:
+            return Rejected(f"version column {src.version!r} is missing", src.version)
+        revision = _revision(row[src.version])
+        if revision is None:
+            return Rejected(
+                f"{row[src.version]!r} is not a revision number (valid: a whole number >= 1)",
+                src.version,
+            )
+    return Mapped(subject, occurred, external_id, fields, revision)
+
+
+def _revision(value: object) -> int | None:
+    """A revision number from a cell: a whole number ≥ 1 (``3``, ``"3"``, ``" 3 "``, ``3.0``)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 1 else None
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    if not number.is_finite() or number != number.to_integral_value() or number < 1:
+        return None
+    return int(number)
 
 
 def to_evidence(
@@ -345,7 +372,7 @@ class RowMapper:
         enabled = etype is not None and bool(self.source)
         if etype is not None:
             declared = {s.name for s in etype.fields}
-            enabled = enabled and set(src.fields) <= declared
+            enabled = enabled and set(src.fields) <= declared and not src.version
             for spec in etype.fields:
                 column = src.fields.get(spec.name)
                 if column is None and spec.required:

@@ -30,7 +30,12 @@ from perfcore.domain.events import (
     ScorecardsStale,
     SourceSynced,
 )
-from perfcore.domain.evidence import EvidenceRecord, Rejection, validate_record
+from perfcore.domain.evidence import (
+    EvidenceRecord,
+    Rejection,
+    default_idempotency_key,
+    validate_record,
+)
 from perfcore.domain.values import Period, SubjectRef
 from perfcore.plan import Plan
 from perfcore.plan.model import SourceSpec
@@ -446,6 +451,56 @@ def _later_keys(plan: Plan, day: dt.date, until: dt.date) -> tuple[str, ...]:
     return found
 
 
+def revision_key(source: str, external_id: str, revision: int) -> str:
+    """The idempotency key of revision ``revision`` of a record from a source with a
+    ``version`` column: ``<source>:<external id>:r<revision>`` (parts escaped as in
+    :func:`~perfcore.domain.evidence.default_idempotency_key`)."""
+    return default_idempotency_key(source, external_id, 1)[: -len(":v1")] + f":r{revision}"
+
+
+def _revision_of(key: str) -> int:
+    """The source revision a stored key carries (``…:r3`` → 3); 0 for a key without one (stored
+    before the source had a ``version`` column, or through another path)."""
+    head, sep, tail = key.rpartition(":r")
+    return int(tail) if sep and head and tail.isdigit() else 0
+
+
+def _revised(
+    uow: AbstractUnitOfWork, ev: AcceptedEvidence, revision: int, spec: SourceSpec
+) -> AcceptedEvidence | Rejected | None:
+    """Where revision ``revision`` of ``ev``'s record goes (sources with a ``version`` column).
+
+    - This revision is stored already: ``ev`` under its key, for :func:`_store` to find a
+      duplicate (same content) or refuse a conflict (different content).
+    - No version of the record is stored: an original (version 1) under the revision's key.
+    - The current stored version has the same content: ``None`` (a duplicate, nothing new).
+    - A higher revision than the current one: its correction (the next version, superseding it).
+    - A lower revision: refused as stale.
+    """
+    key = revision_key(ev.source, ev.external_id, revision)
+    stored: AcceptedEvidence | None = uow.evidence.get_by_idempotency_key(key)
+    if stored is not None:
+        return evolve(ev, key=key, version=stored.version, supersedes=stored.supersedes)
+    versions: list[AcceptedEvidence] = uow.evidence.versions(ev.source, ev.external_id)
+    if not versions:
+        return evolve(ev, key=key)
+    current = versions[-1]
+    if _content(current) == _content(ev):
+        return None
+    have = _revision_of(current.key)
+    if revision < have:
+        return Rejected(
+            f"stale revision {revision} of {ev.source}/{ev.external_id}: revision {have} is "
+            f"stored (key {current.key!r}); send a revision higher than {have}",
+            spec.version,
+        )
+    return evolve(ev, key=key, version=current.version + 1, supersedes=current.key)
+
+
+def _content(ev: AcceptedEvidence) -> tuple[object, ...]:
+    return (ev.subject, ev.evidence_type, ev.occurred_at, dict(ev.values))
+
+
 def _source(plan: Plan, name: str) -> SourceSpec:
     spec = plan.spec.sources.get(name)
     if spec is None:
@@ -504,7 +559,18 @@ def _ingest_rows(
             _quarantine(uow, ctx, name, row, result)
             rejected += 1
             continue
-        outcome, _reason = _store(uow, ctx, plan, result, stale)
+        record: EvidenceRecord | AcceptedEvidence = result
+        if mapped.revision is not None:
+            revised = _revised(uow, AcceptedEvidence.from_record(result), mapped.revision, spec)
+            if isinstance(revised, Rejected):
+                _quarantine(uow, ctx, name, row, revised)
+                rejected += 1
+                continue
+            if revised is None:
+                duplicates += 1
+                continue
+            record = revised
+        outcome, _reason = _store(uow, ctx, plan, record, stale)
         if outcome in ("accepted", "corrected"):
             accepted += 1
         elif outcome == "duplicate":
