@@ -340,8 +340,9 @@ class RowMapper:
     (bad or unusual data); the caller then runs the full path, which gives the exact reasons.
 
     ``enabled`` is ``False`` when the source mapping itself can only produce rejections (a
-    field not declared by the evidence type, a required field not mapped): every row then takes
-    the full path.
+    field not declared by the evidence type, a required field not mapped), or when the source
+    has a ``version`` column (a revision may be a correction): every row then takes the full
+    path.
     """
 
     def __init__(
