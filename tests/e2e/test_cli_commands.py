@@ -173,6 +173,22 @@ def test_dashboard_reviews_and_incentives_show_the_loop(project: Path) -> None:
     assert "not an ISO 8601 time" in err
 
 
+def test_sync_as_of_a_past_moment_dates_the_review_deadlines_then(project: Path) -> None:
+    # replaying history: the data of 4 March arrives on 4 March at 18:00 UTC, so E1's low-yield
+    # review is due 48 h later, 6 March 18:00 UTC; on 5 March at 12:00 UTC 30 h are left
+    assert run("sync", "--now", "2025-03-04T18:00+00:00")[0] == 0
+    code, out, _ = run("reviews", "--json", "--now", "2025-03-05T12:00+00:00")
+    assert code == 0
+    [review] = json.loads(out)
+    assert review["subject"] == "person:E1"
+    assert float(review["hours_left"]) == 30.0
+    code, out, _ = run("reviews", "--json", "--now", "2025-03-06T19:00+00:00")
+    assert [r["sla_status"] for r in json.loads(out)] == ["overdue"]
+    code, _, err = run("sync", "--now", "2025-03-04T18:00")
+    assert code == 1
+    assert "has no time zone" in err
+
+
 def test_dashboard_sparkline_fits_one_line_of_an_80_column_terminal(project: Path) -> None:
     assert run("sync")[0] == 0
     result = runner.invoke(app, ["dashboard"], env={"COLUMNS": "80"}, catch_exceptions=False)

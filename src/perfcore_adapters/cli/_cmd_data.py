@@ -24,6 +24,7 @@ from perfcore_adapters.cli._common import (
     fail,
     guarded,
     open_runtime,
+    parse_now,
 )
 from perfcore_adapters.cli._ingest import sync_all
 from perfcore_adapters.cli._quarantine import group_reasons, print_reasons, quarantine
@@ -54,16 +55,30 @@ def sync(
     ] = None,
     db: DbOpt = DEFAULT_DB,
     plan: PlanOpt = None,
+    now: Annotated[
+        str | None,
+        typer.Option(
+            "--now",
+            help="Sync as of this ISO time (e.g. 2015-03-12T18:00+06:00), for replaying "
+            "history: records, alerts and review deadlines are dated then. Default: now.",
+        ),
+    ] = None,
 ) -> None:
     """Pull evidence from the plan's sources (files or plugin sources) into the database."""
 
     def run() -> None:
-        runtime = open_runtime(db, plan)
+        at = parse_now(now)
+        clock = None
+        if at is not None:
+            from perfcore.testing.fakes import FakeClock
+
+            clock = FakeClock(at)
+        runtime = open_runtime(db, plan, clock=clock)
         compiled: Plan = runtime.bus.ctx.plan()
         if not compiled.spec.sources:
             fail("the plan declares no sources", "add a `sources:` section to the plan")
         plan_dir = runtime.plan_path.parent if runtime.plan_path is not None else None
-        started = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+        started = (at or dt.datetime.now(dt.UTC)) - dt.timedelta(seconds=1)
         results = sync_all(runtime.bus, compiled, plan_dir, console, only=source)
         table = Table(title="sync", title_justify="left")
         for col in ("source", "read", "new", "duplicates", "rejected", "rows/s"):

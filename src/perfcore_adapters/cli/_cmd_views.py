@@ -28,6 +28,7 @@ from perfcore_adapters.cli._common import (
     fail,
     guarded,
     open_runtime,
+    parse_now,
 )
 
 __all__ = [
@@ -84,18 +85,6 @@ _LONG_NUMBER = re.compile(r"\d+\.\d{4,}")
 def short_numbers(text: str) -> str:
     """Round long decimals in a sentence to 3 places (``0.67451851866`` → ``0.675``)."""
     return _LONG_NUMBER.sub(lambda m: f"{Decimal(m.group(0)):.3f}", text)
-
-
-def _parse_now(now: str | None) -> dt.datetime | None:
-    if now is None:
-        return None
-    try:
-        value = dt.datetime.fromisoformat(now)
-    except ValueError:
-        fail(f"--now {now!r} is not an ISO 8601 time", "e.g. 2015-03-12T12:00+06:00")
-    if value.tzinfo is None:
-        fail(f"--now {now!r} has no time zone", "add an offset, e.g. +00:00")
-    return value
 
 
 def latest_day(bus: MessageBus, plan: Plan) -> dt.date | None:
@@ -269,7 +258,7 @@ def dashboard(
     """The daily operating dashboard: team sparklines, latest alerts, open reviews with SLAs."""
 
     def run() -> None:
-        at = _parse_now(now)
+        at = parse_now(now)
         runtime = open_runtime(db, plan, must_exist=True)
         ensure_data(runtime)
         panel = dashboard_panel(
@@ -290,7 +279,7 @@ def reviews(
     """Open reviews with their SLA status (overdue, due soon, on time), most urgent first."""
 
     def run() -> None:
-        at = _parse_now(now)
+        at = parse_now(now)
         runtime = open_runtime(db, plan, must_exist=True)
         ensure_data(runtime)
         if as_json:

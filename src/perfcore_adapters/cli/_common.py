@@ -7,6 +7,7 @@ code 1, and never prints a traceback for them. Programming errors still raise.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -221,6 +222,19 @@ def guarded(func: Callable[[], Any]) -> Any:
 
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]+):")
+
+
+def parse_now(now: str | None) -> dt.datetime | None:
+    """A ``--now`` value: an ISO 8601 time with its offset (:class:`UserError` otherwise)."""
+    if now is None:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(now)
+    except ValueError:
+        fail(f"--now {now!r} is not an ISO 8601 time", "e.g. 2015-03-12T12:00+06:00")
+    if value.tzinfo is None:
+        fail(f"--now {now!r} has no time zone", "add an offset, e.g. +00:00")
+    return value
 
 
 def storage_url(db: str) -> str:
