@@ -166,3 +166,11 @@ def test_the_version_column_is_checked_against_the_declared_columns() -> None:
         loads(text, "p.yaml")
     [message] = info.value.messages
     assert "sources.mes.version: column 'rev' is not in the source's declared columns" in message
+
+
+def test_revisions_of_one_record_inside_one_batch_apply_in_order(bus: MessageBus) -> None:
+    result = ingest(bus, row("L1", 1, 9), row("L1", 1, 9), row("L1", 2, 8), row("L1", 1, 9))
+    assert result == IngestResult(4, 2, 2, 0)  # original, duplicate, correction, old duplicate
+    with bus.uow as uow:
+        assert [v.key for v in uow.evidence.versions("mes", "L1")] == ["mes:L1:r1", "mes:L1:r2"]
+    assert fpy(bus) == Decimal(8) / Decimal(10)
