@@ -9,7 +9,6 @@ an explicit recompute. Expected values are computed in the tests from the record
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,7 @@ from perfcore.services import commands as c
 from perfcore.services.handlers.evidence import CorrectionResult
 from perfcore.services.messagebus import MessageBus
 from perfcore.services.records import ClosedPeriod, ScorecardRecord
-from perfcore.testing.fakes import FakeClock, InMemoryUnitOfWork, RecordingNotifier
-from perfcore_adapters.sqlalchemy.testing_pg import fresh_database_url
+from perfcore.testing.fakes import FakeClock, RecordingNotifier
 
 E1 = SubjectRef.person("E1")
 UTC = dt.UTC
@@ -53,27 +51,12 @@ weights: {sum_to: 100}
 """
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[MessageBus, FakeClock]]:
+@pytest.fixture
+def world(any_uow: Any) -> tuple[MessageBus, FakeClock]:
     clock = FakeClock(dt.datetime(2025, 7, 1, 8, tzinfo=UTC))
-    uow: Any
-    if request.param == "memory":
-        uow = InMemoryUnitOfWork()
-    else:
-        from perfcore_adapters.sqlalchemy import make_unit_of_work
-
-        url = (
-            f"sqlite:///{tmp_path}/app.db"
-            if request.param == "sqlite"
-            else fresh_database_url(request)
-        )
-        uow = make_unit_of_work(url)
-    bus = bootstrap(uow=uow, clock=clock, notifiers={"*": RecordingNotifier()})
+    bus = bootstrap(uow=any_uow, clock=clock, notifiers={"*": RecordingNotifier()})
     bus.handle(c.ApplyPlan(PLAN))
-    yield bus, clock
-    engine = getattr(uow, "engine", None)
-    if engine is not None:
-        engine.dispose()
+    return bus, clock
 
 
 def lot(good: int, *, day: int = 10, month: int = 3, version: int = 1, **kw: Any) -> c.Command:

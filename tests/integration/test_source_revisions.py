@@ -11,9 +11,7 @@ computed here from the rows sent.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,8 +22,7 @@ from perfcore.plan import PlanError, loads
 from perfcore.services import commands as c
 from perfcore.services.handlers.evidence import IngestResult, revision_key
 from perfcore.services.messagebus import MessageBus
-from perfcore.testing.fakes import FakeClock, InMemoryUnitOfWork, RecordingNotifier
-from perfcore_adapters.sqlalchemy.testing_pg import fresh_database_url
+from perfcore.testing.fakes import FakeClock, RecordingNotifier
 
 E1 = SubjectRef.person("E1")
 
@@ -55,27 +52,12 @@ sources:
 """
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def bus(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MessageBus]:
-    uow: Any
-    if request.param == "memory":
-        uow = InMemoryUnitOfWork()
-    else:
-        from perfcore_adapters.sqlalchemy import make_unit_of_work
-
-        url = (
-            f"sqlite:///{tmp_path}/rev.db"
-            if request.param == "sqlite"
-            else fresh_database_url(request)
-        )
-        uow = make_unit_of_work(url)
+@pytest.fixture
+def bus(any_uow: Any) -> MessageBus:
     clock = FakeClock(dt.datetime(2025, 3, 31, 20, tzinfo=dt.UTC))
-    made = bootstrap(uow=uow, clock=clock, notifiers={"*": RecordingNotifier()})
+    made = bootstrap(uow=any_uow, clock=clock, notifiers={"*": RecordingNotifier()})
     made.handle(c.ApplyPlan(PLAN))
-    yield made
-    engine = getattr(uow, "engine", None)
-    if engine is not None:
-        engine.dispose()
+    return made
 
 
 def row(lot: str, rev: object, ok: int, *, day: int = 10) -> dict[str, object]:
