@@ -1,6 +1,6 @@
 """RetryPolicy against httpx.MockTransport (no patching).
 
-Retry classification follows anchors-connectors.md §1.8 and anchors-aesthetics.md §6.8:
+Retry classification (stamina's opinions, https://github.com/hynek/stamina, plus perfcore's rule):
 transport errors and 408/409/429/5xx are retried; other 4xx and quota exhaustion are not;
 Retry-After is honoured up to a cap.
 """

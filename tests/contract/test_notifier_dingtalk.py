@@ -1,10 +1,10 @@
 """Contract tests: the DingTalk custom-robot notifier against a loopback fake of the robot API.
 
-The fake reproduces anchors-connectors.md §3.2: ``POST /robot/send?access_token=..&timestamp=..
-&sign=..``; signature checked the way DingTalk does (HMAC-SHA256 keyed by the secret over
-``"timestamp\\nsecret"``, base64, compared after URL decoding; timestamp within one hour); keyword
-guard; every answer HTTP 200 with ``errcode`` — 0 ok, 310000 security failures, 460101 too
-large (~20,000 bytes), 130101 too fast (20 messages per minute).
+The fake reproduces the DingTalk custom-robot docs (see docs/notifiers.md): ``POST
+/robot/send?access_token=..&timestamp=..&sign=..``; signature checked the way DingTalk does
+(HMAC-SHA256 keyed by the secret over ``"timestamp\\nsecret"``, base64, compared after URL decoding;
+timestamp within one hour); keyword guard; every answer HTTP 200 with ``errcode`` — 0 ok, 310000
+security failures, 460101 too large (~20,000 bytes), 130101 too fast (20 messages per minute).
 """
 
 from __future__ import annotations

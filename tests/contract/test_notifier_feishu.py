@@ -1,6 +1,7 @@
 """Contract tests: the Feishu/Lark custom-bot notifier against a loopback fake of the bot API.
 
-The fake reproduces anchors-connectors.md §3.3: ``POST /open-apis/bot/v2/hook/<token>``;
+The fake reproduces the Feishu custom-bot guide (see docs/notifiers.md):
+``POST /open-apis/bot/v2/hook/<token>``;
 ``timestamp`` (seconds) and ``sign`` in the JSON body, verified the way Feishu does (HMAC-SHA256
 keyed by ``"timestamp\\nsecret"`` over an empty message, base64; at most one hour of skew →
 ``19021``); ``code`` in the body — 0 ok, 11232 frequency limited (100/min, 5/s), body over 20 KB

@@ -1,5 +1,5 @@
-"""The client-side sliding-window limiter (anchors-connectors.md §3.6: 20/min WeCom & DingTalk,
-100/min and 5/s Feishu, ~1/s Slack). Time is injected; nothing sleeps."""
+"""The client-side sliding-window limiter (vendor limits, see docs/notifiers.md: 20/min WeCom &
+DingTalk, 100/min and 5/s Feishu, ~1/s Slack). Time is injected; nothing sleeps."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Signature test vectors for the three signing schemes (anchors-connectors.md §3.2, §3.3, §6).
+"""Signature test vectors for the three signing schemes (DingTalk, Feishu, perfcore webhook).
 
 The expected values were computed with the OpenSSL command line, independently of perfcore::
 

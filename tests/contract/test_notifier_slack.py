@@ -1,8 +1,8 @@
 """Contract tests: the Slack incoming-webhook notifier against a loopback fake of the webhook.
 
-The fake reproduces anchors-connectors.md §3.4: success is HTTP 200 with the plain-text body
-``ok``; failures are plain-text codes with 4xx (``invalid_payload``, ``no_text``,
-``channel_is_archived``, ``no_service`` ...); about one message per second, beyond that
+The fake reproduces https://docs.slack.dev/tools/python-slack-sdk/webhook: success is HTTP 200 with
+the plain-text body ``ok``; failures are plain-text codes with 4xx (``invalid_payload``,
+``no_text``, ``channel_is_archived``, ``no_service`` ...); about one message per second, beyond that
 ``429`` with ``Retry-After``.
 """
 

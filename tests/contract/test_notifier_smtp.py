@@ -1,6 +1,6 @@
 """Contract tests: the SMTP e-mail notifier against a real ``aiosmtpd`` server on 127.0.0.1.
 
-anchors-connectors.md §3.5: ``aiosmtpd.controller.Controller`` with a ``handle_DATA`` that keeps
+The server is ``aiosmtpd.controller.Controller`` with a ``handle_DATA`` that keeps
 the envelope. The messages are rendered from the service layer's templates
 (``perfcore.services.templates``) in English and Chinese, as the outbox delivery does.
 """

@@ -1,6 +1,7 @@
 """Contract tests: the WeCom group-robot notifier against a loopback fake of the robot API.
 
-The fake reproduces anchors-connectors.md §3.1: ``POST /cgi-bin/webhook/send?key=<key>``,
+The fake reproduces https://developer.work.weixin.qq.com/document/path/91770:
+``POST /cgi-bin/webhook/send?key=<key>``,
 ``text``/``markdown`` payloads with byte limits (2048 / 4096 UTF-8 bytes), every answer HTTP 200
 with ``errcode`` — 0 ok, 93000 invalid key, 45009 over 20 messages per minute.
 """

@@ -1,8 +1,8 @@
 """Invariants of REST paging and SQL keyset reads (hypothesis).
 
 Whatever the page size, number of records or paging style, and wherever a keyset read is
-interrupted and resumed, every record is delivered exactly once (anchors-connectors.md §4:
-paginator styles; keyset/watermark state).
+interrupted and resumed, every record is delivered exactly once (paginator
+styles after the Meltano Singer SDK, https://github.com/meltano/sdk; keyset/watermark state).
 """
 
 from __future__ import annotations

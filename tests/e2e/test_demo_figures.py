@@ -10,7 +10,7 @@ Definitions (the demo plans say the same in their headers):
   their close date; overall 4,238 / 6,711 = 63.15 % (examples/data/crm-sales-opportunities/
   PROVENANCE.md, "Example KPI computations" 1).
 - commission: 8 % of bookings up to the 100,000 USD quarterly quota, 1.5x on the slice from 100 %
-  to 150 % of quota, 2x above (marginal tiers, anchors-domain.md §2.6 notation).
+  to 150 % of quota, 2x above (marginal tiers, notation of perfcore.domain.commission).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Evidence corrections, closed periods and late evidence in cumulative windows, through the
 message bus — on the in-memory fakes, SQLite and PostgreSQL alike.
 
-semantics.md "Evidence": a correction is a new version that supersedes the old one (kept for
+perfcore's rule: a correction is a new version that supersedes the old one (kept for
 audit); late evidence re-scores periods that are still open; closed periods change only through
 an explicit recompute. Expected values are computed in the tests from the records they send.
 """

@@ -85,14 +85,14 @@ def run(engine: sa.Engine, text: str) -> list[Any]:
 def test_first_pass_yield_in_sql_is_a_real_ratio_and_null_without_inspections(
     engine: sa.Engine,
 ) -> None:
-    """ISO 22400-2 FPY = GP/IP (anchors-domain.md §3.2); 1,043/1,050 = 0.99333..."""
+    """ISO 22400-2 FPY = GP/IP; 1,043/1,050 = 0.99333..."""
     values = run(engine, "good_qty / inspected_qty")
     assert Decimal(values[0]).quantize(Decimal("0.000001")) == Decimal("0.993333")
     assert values[1] is None
 
 
 def test_ratio_of_sums_can_be_pushed_down(engine: sa.Engine) -> None:
-    """semantics.md: FPY over a period is sum(good)/sum(inspected), computed in the database."""
+    """perfcore's rule: FPY over a period is sum(good)/sum(inspected), computed in the database."""
     compiled = compile("good / inspected", {"good": "number", "inspected": "number"})
     expr = to_sql(
         compiled,

@@ -1,5 +1,5 @@
 """Every hook is documented with its exact signature and has a test_hook_<name> (datasette's
-tests/test_docs.py idea, anchors-aesthetics.md §2)."""
+tests/test_docs.py idea, https://github.com/simonw/datasette)."""
 
 from __future__ import annotations
 

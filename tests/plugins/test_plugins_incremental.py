@@ -1,4 +1,5 @@
-"""WatermarkTracker: inclusive start, lookback, tie handling (anchors-connectors.md §4)."""
+"""WatermarkTracker: inclusive start, lookback, tie handling (after Singer SDK state,
+https://github.com/meltano/sdk)."""
 
 from __future__ import annotations
 

@@ -1,18 +1,23 @@
 """The published docs and docstrings must not send readers to the private design folder.
 
 ``shared/research/...`` and ``shared/design/...`` live next to the repository, not in it, so a user
-of the library cannot follow such a pointer. Docs and docstrings cite the public primary source
-(standard, paper, vendor page, project docs) or state the rule themselves instead.
+of the library cannot follow such a pointer — nor a bare ``anchors-<topic>.md`` or ``semantics.md``,
+which name files in that folder. Docs and docstrings cite the public primary source (standard,
+paper, vendor page, project docs) or state the rule themselves instead.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
 FORBIDDEN = ("shared/research", "shared/design")
+# Private research and design files cited by bare name: anchors-domain.md, anchors-oss.md ... and
+# semantics.md. A path in the repository such as docs/semantics.md would be a public page.
+FORBIDDEN_NAMES = re.compile(r"\banchors-[a-z]+\.md\b|(?<![\w/.-])semantics\.md\b")
 
 # docs/performance.md still points at shared/design/performance.md; that page is being rewritten
 # separately (not part of this change), so it is left out here until that rewrite lands.
@@ -33,7 +38,7 @@ def _hits() -> list[str]:
             continue
         text = path.read_text(encoding="utf-8")
         for number, line in enumerate(text.splitlines(), start=1):
-            if any(needle in line for needle in FORBIDDEN):
+            if any(needle in line for needle in FORBIDDEN) or FORBIDDEN_NAMES.search(line):
                 hits.append(f"{rel.as_posix()}:{number}: {line.strip()}")
     return hits
 
@@ -43,6 +48,13 @@ def test_checked_files_exist() -> None:
     assert (ROOT / "README.md") in files
     assert any(p.suffix == ".md" for p in files if p.parent.name == "docs")
     assert any(p.suffix == ".py" for p in files)
+
+
+def test_private_file_names_are_recognised() -> None:
+    for line in ("see anchors-domain.md §2.1", "(anchors-oss.md b.1)", 'semantics.md "Numbers"'):
+        assert FORBIDDEN_NAMES.search(line), line
+    for line in ("docs/performance.md", "docs/semantics.md", "my-semantics.md", "anchors.md"):
+        assert not FORBIDDEN_NAMES.search(line), line
 
 
 def test_no_pointers_into_the_private_design_folder() -> None:

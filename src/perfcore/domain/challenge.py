@@ -3,8 +3,10 @@
 mission.md scenario 7: growth stalls both when targets are too easy (attainment consistently
 > 130 %) and too hard (< 70 %); at the start of each quarter manager and employee run a challenge
 diagnosis and the system recommends coaching resources; watch for managers who quietly lower
-their people's targets once data becomes transparent. The population rules are the Proposal of
-anchors-domain.md §2.5.
+their people's targets once data becomes transparent. The population rules are perfcore's own,
+built on published quota-attainment norms: a healthy plan has roughly 55-65 % of reps at quota
+(https://salescompdesign.cortadogroup.ai/glossary/quota-attainment-distribution) or about 60 %
+(https://gtmnow.com/do-not-hit-your-sales-quota/).
 
 Three diagnoses, each with a :class:`RecommendedAction` category and a sentence saying why:
 
@@ -25,7 +27,7 @@ Three diagnoses, each with a :class:`RecommendedAction` category and a sentence 
   ``lowering_min_changes`` (2) such changes is flagged → ``review_target_setting``.
 
 Attainment is a ratio (1 = 100 % of target), exact Decimal; it is computed upstream with the
-indicator's direction (anchors-domain.md §2.1).
+indicator's direction (:mod:`perfcore.domain.scoring`).
 """
 
 from __future__ import annotations
@@ -94,7 +96,7 @@ def _dec(value: object) -> Decimal:
 
 @frozen
 class ChallengePolicy:
-    """Thresholds of the diagnosis (defaults: mission.md scenario 7, anchors-domain.md §2.5).
+    """Thresholds of the diagnosis (defaults: perfcore's rules, see the module docstring).
 
     Raises (on construction):
         InvalidValue: ``too_hard_below`` not below ``too_easy_above``, non-positive bounds,

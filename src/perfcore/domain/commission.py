@@ -1,6 +1,7 @@
 """Sales commission: quota, tiers with *named* semantics, decelerators, caps, ramp, clawbacks.
 
-Notation (anchors-domain.md §2.6): quota ``Q``, credited bookings ``B``, attainment ``a = B/Q``,
+Notation (as in the open-source https://github.com/theodortrampe/commission-calculator,
+``src/lib/utils/commissionLogic.ts``): quota ``Q``, credited bookings ``B``, attainment ``a = B/Q``,
 target variable pay ``V`` and the effective base rate ``r = V/Q`` (or a rate given directly).
 Tiers are attainment bands ``[l_k, l_{k+1})`` with a multiplier ``m_k`` (``< 1`` is a
 decelerator, ``> 1`` an accelerator; a lower multiplier on a *higher* band is a "windfall"
@@ -388,7 +389,7 @@ def _unit_interval(value: object, name: str) -> Decimal:
 
 
 def proration_factor(active_days: int, period_days: int) -> Decimal:
-    """``active_days / period_days`` (anchors-domain.md §2.6), exact to 28 digits.
+    """``active_days / period_days``, exact to 28 digits.
 
     Raises:
         InvalidValue: ``period_days`` ≤ 0 or ``active_days`` outside ``1..period_days``.
@@ -409,7 +410,8 @@ def proration_factor(active_days: int, period_days: int) -> Decimal:
 def prorata_clawback_fraction(months_active: object, term_months: object) -> Decimal:
     """Share of a commission to take back when a contract ends early: ``1 − active/term``.
 
-    anchors-domain.md §2.6: a 12-month contract cancelled after 6 months → 0.5.
+    Pro-rata clawback as in https://getgangly.com/blog/sales-clawback: a 12-month contract
+    cancelled after 6 months → 0.5.
 
     Raises:
         InvalidValue: ``term_months`` ≤ 0 or ``months_active`` outside ``[0, term_months]``.

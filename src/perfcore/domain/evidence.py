@@ -6,7 +6,7 @@ shared with the formula language: ``number``, ``text``, ``boolean``, ``date``, `
 :class:`EvidenceRecord` or a :class:`Rejection` that keeps the raw record and every reason with its
 field path — it never raises for bad data, so ``read = accepted + rejected`` always holds.
 
-Provenance (semantics.md "Evidence"): every record carries its ``source``, ``external_id``,
+Provenance (perfcore's rule): every record carries its ``source``, ``external_id``,
 ``occurred_at`` and ``recorded_at`` (timezone-aware) and an ``idempotency_key``. The default key is
 derived deterministically from ``(source, external_id, version)`` (:func:`default_idempotency_key`).
 

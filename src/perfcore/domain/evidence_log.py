@@ -1,6 +1,6 @@
 """In-memory evidence log: idempotent ingestion, corrections that supersede, and a quarantine.
 
-Rules (semantics.md "Evidence"):
+Rules (perfcore's own):
 
 * **Idempotent**: the same idempotency key with the same content (see
   :meth:`~perfcore.domain.evidence.EvidenceRecord.fingerprint`; ``recorded_at`` is ignored) is a

@@ -1,10 +1,10 @@
 """Peer feedback: one vote per reviewer, no self-review, optional anonymity.
 
-Rules (semantics.md "Reviews"):
+Rules (perfcore's own):
 
 * **one vote per reviewer** — a reviewer's latest submission replaces their earlier one. Frappe
   HRMS accepts any number of feedback documents per reviewer and averages them all
-  (anchors-oss.md b.1), which lets one voice count twice; perfcore does not.
+  (https://github.com/frappe/hrms), which lets one voice count twice; perfcore does not.
 * a reviewer cannot review themself (:class:`~perfcore.domain.errors.PolicyDenied`; Frappe F16).
 * feedback can be withdrawn; the peer component then has no value and is *excluded* from the final
   score, not counted as 0 (Frappe F5 drops the average to 0.0).

@@ -16,7 +16,7 @@ for the same subject and period never awards twice; if the inputs changed (late 
 difference is written as a delta. Runs are expected in chronological order per subject: cooldown
 looks back at earlier awarded periods only.
 
-**Safety-reporting rule** (semantics.md "Incentives"; anchors-domain.md §2.7, OSHA
+**Safety-reporting rule** (perfcore's rule, after OSHA's anti-retaliation provision
 29 CFR 1904.35(b)(1)(iv) and the 2018 memorandum on incentive programs): a rule may never deduct
 points for reporting an injury, a near miss or a hazard. An indicator counts as safety reporting
 when it is tagged with a :class:`ReportingKind`, or when its name contains one of

@@ -345,7 +345,7 @@ class IndicatorVersion:
         return AttainmentRatio(self.target)
 
     def attainment(self, value: Decimal) -> Decimal | None:
-        """Actual / target (anchors-domain.md §2.1), or ``None`` without a target above 0."""
+        """Actual / target, or ``None`` without a target above 0."""
         if self.target is None or self.target <= 0:
             return None
         return value / self.target

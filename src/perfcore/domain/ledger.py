@@ -19,9 +19,11 @@ Balances are the exact sum of the entries of an account. A redemption never driv
 zero (:class:`InsufficientBalance` carries the available amount); a clawback may, because money or
 points already spent are then owed back — that debt is netted against later awards.
 
-Source for the design: semantics.md "Incentives"; anchors-domain.md §2.6 (clawbacks as negative
-adjustment events linked to the original credit, never as edits); anchors-oss.md (b.5) Horilla's
-"skip if an award with the same (employee, instance, reason) exists".
+Design: perfcore's rule is an append-only, idempotent ledger in which a clawback is a negative
+entry linked to the original award, never an edit (the usual sales-compensation practice, e.g.
+https://getgangly.com/blog/sales-clawback). The idempotency key follows Horilla's bonus points,
+which skip an award when one with the same (employee, instance, reason) exists
+(https://github.com/horilla-opensource/horilla, ``pms/models.py``).
 """
 
 from __future__ import annotations

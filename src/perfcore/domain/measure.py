@@ -10,7 +10,7 @@ tests). This module decides *which* rows count and *how* they aggregate:
   (count → 0), unless ``fill_nulls_with`` is set.
 * ``ratio``: value(numerator) / value(denominator) — with two sums this is ISO 22400's ratio of
   sums, never a mean of row ratios. A zero denominator gives **no value and a diagnostic**, never an
-  exception and never 0 (semantics.md, "Numbers").
+  exception and never 0 (perfcore's rule).
 * ``derived``: ``expr`` over a mapping {input name: value}, evaluated after its inputs (dependency
   order); an input without value, or an arithmetic error, gives no value and a diagnostic.
 * ``cumulative``: like simple, over the rows from the window's first date (or the start of the

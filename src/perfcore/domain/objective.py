@@ -114,7 +114,8 @@ def baseline_progress(
     Unclamped; works for decreasing targets (baseline > target). ``current=None`` counts as the
     baseline (progress 0). Returns ``None`` ("no value") when ``target == baseline``.
 
-    Source: okr-tracker detail percentage (anchors-oss.md §b.4), without its server-side clamp.
+    Source: okr-tracker's detail percentage (https://github.com/oslokommune/okr-tracker), without
+    its server-side clamp.
     """
     span = _fraction(target) - _fraction(baseline)
     if span == 0:
@@ -269,7 +270,7 @@ class Objective:
     def remaining(self) -> Decimal | None:
         """How far (in the key result's unit) current still is from target; 0 once reached.
 
-        Mirrors okr-tracker's "remaining" (anchors-oss.md §c O1/O2). None for a group objective.
+        Mirrors okr-tracker's "remaining", max(0, distance to target). None for a group objective.
         """
         if self.target is None or self.baseline is None:
             return None

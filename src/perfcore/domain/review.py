@@ -15,7 +15,8 @@ States::
 * ``reopen`` (from SUBMITTED or FINALIZED) needs a reason and is recorded (who, why, when) in
   :attr:`Review.history`; :attr:`Review.amendments` lists them.
 * Response time = first submission − (trigger time for ad-hoc reviews, else opening time); the SLA
-  deadline and breach are derived from it (semantics.md "Reviews"; mission.md scenario 1).
+  deadline and breach are derived from it (perfcore's rule: a review has an SLA clock, e.g.
+  48 h from the triggering event, and its response time is measurable).
 
 The aggregate is an immutable value: each command returns a new :class:`Review`.
 """

@@ -1,7 +1,7 @@
 """Review cycles: no overlap per subject, one live review per (subject, cycle), completion rules.
 
-* Cycles of the same subject may not overlap (semantics.md "Reviews"). Frappe HRMS never checks
-  overlapping cycles (anchors-oss.md b.1); perfcore refuses them with a
+* Cycles of the same subject may not overlap (perfcore's rule). Frappe HRMS
+  (https://github.com/frappe/hrms) never checks overlapping cycles; perfcore refuses them with a
   :class:`~perfcore.domain.errors.Conflict` naming both cycles.
 * One live (non-cancelled) review per (subject, cycle), and one live ad-hoc review per (subject,
   trigger) — Frappe F17's duplicate check, extended to triggers so a re-delivered alert does not
@@ -288,7 +288,7 @@ def plan_cycle_reviews(
 
     Ids are deterministic: cycle ``<period key>:<subject>``, review ``review:<cycle id>``, so
     running the plan again with its own output as ``existing_*`` creates nothing (Frappe's bulk
-    creation skips duplicates in the same way, anchors-oss.md (a)). Every review uses ``config``,
+    creation skips duplicates in the same way). Every review uses ``config``,
     i.e. the template's criteria and weights. Selecting the population (by unit, designation …) is
     the caller's filter on ``subjects``.
 

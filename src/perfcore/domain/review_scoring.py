@@ -2,14 +2,15 @@
 
 A review's final score combines up to four **components** — the indicator/objective score, the
 self assessment, peer feedback and the manager assessment — with configurable weights
-(semantics.md, "Reviews"). Two rules make it trustworthy:
+(perfcore's rules). Two rules make it trustworthy:
 
 * a **disabled** component is *excluded* from the weighted mean, never counted as zero;
 * an enabled component that has **no value yet** (no peer feedback submitted, say) is also
   excluded, and the renormalisation is reported in :class:`CompositeScore` rather than hidden.
 
-Frappe HRMS, by contrast, averages goal, self and feedback scores and counts a missing one as 0
-(anchors-oss.md b.1, F1/F5); the tests pin both the agreeing cases and the deliberate difference.
+Frappe HRMS (https://github.com/frappe/hrms), by contrast, averages goal, self and feedback
+scores and counts a missing one as 0 (its appraisal final score is (goal + feedback + self) / 3);
+the tests pin both the agreeing cases and the deliberate difference.
 
 Everything is exact :class:`~decimal.Decimal`; round only at the edge with
 :func:`perfcore.domain.values.quantize` (scores at ``SCORE_PLACES`` = 3).
@@ -71,7 +72,7 @@ class RatingScale:
     """A numeric rating scale ``minimum..maximum`` (Decimal) with an optional ``step``.
 
     ``RatingScale()`` is 1-5 in whole steps. Frappe's stars are ``RatingScale(0, 5, "0.5")``
-    (anchors-oss.md b.1: a rating stored as a fraction of N stars). ``step=None`` is a continuous
+    (Frappe HRMS stores a rating as a fraction of N stars). ``step=None`` is a continuous
     scale (any value in range). This is the one rating-scale concept of the domain: calibration
     uses the stepped form :class:`perfcore.domain.calibration.scale.RatingScale`, a subclass
     whose ``step`` is never None.
@@ -111,8 +112,8 @@ class RatingScale:
         """Return ``value`` as a Decimal if it lies on the scale.
 
         Raises:
-            InvalidValue: not a number, outside ``minimum..maximum`` (e.g. 6 on a 1-5 scale,
-                anchors-oss.md F21), or between steps.
+            InvalidValue: not a number, outside ``minimum..maximum`` (e.g. 6 on a 1-5 scale),
+                or between steps.
         """
         d = as_decimal(value, field=field)
         if d > self.maximum:
@@ -165,7 +166,8 @@ class RatingScale:
         """Map a 0-100 % score linearly onto the scale (0 % → minimum, 100 % → maximum).
 
         Values outside 0-100 are held at the ends. Frappe's goal score is ``P / 20`` on its
-        0-5 scale (anchors-oss.md b.1), which is this mapping for ``RatingScale(0, 5)``.
+        0-5 scale (https://github.com/frappe/hrms, appraisal goal score), which is this mapping
+        for ``RatingScale(0, 5)``.
         Not snapped to ``step``: an indicator score is a measurement, not a rating.
         """
         p = min(max(as_decimal(percent, field=field), Decimal(0)), Decimal(100))
@@ -185,8 +187,8 @@ class CriteriaSet:
     """Weighted criteria a rating sheet is filled against.
 
     ``require_total`` (default 100) makes the set check that the *exact* decimal sum of weights
-    equals it and reports the actual total otherwise (semantics.md "Weighted totals"; Frappe F15:
-    30 + 69.99 is refused, 30 + 70 accepted). ``None`` accepts any positive weights and
+    equals it and reports the actual total otherwise (perfcore's rule; Frappe HRMS likewise
+    refuses 30 + 69.99 and accepts 30 + 70). ``None`` accepts any positive weights and
     renormalises.
 
     Raises (on construction):
@@ -414,7 +416,7 @@ class CompositeScore:
 def combine_components(
     config: ScoringConfig, values: Mapping[ComponentKind, Decimal | None]
 ) -> CompositeScore:
-    """Combine component scores into the final score (semantics.md "Reviews").
+    """Combine component scores into the final score (rules in the module docstring).
 
     ``values`` maps a component to its score on the review's scale, or ``None`` when it has no
     value yet. Disabled or unconfigured components are excluded whatever their value; enabled

@@ -4,8 +4,10 @@ Mission scenario 6: a lean improvement proposal is rewarded in stages as it prov
 ``adopted`` → ``produced_benefit`` → ``rolled_out`` (to other lines). Each stage pays once per
 proposal, in order, split between the proposers by their shares. A stage pays either a fixed
 amount or a share of the first-year savings with an optional cap — the most common cash formula
-is 10 % of first-year savings (anchors-domain.md §2.7, IRS Employment Trends via Management Today;
-Toyota Georgetown approves small awards at supervisor level, recorded here as ``approval_level``).
+is 10 % of first-year savings (IRS Employment Trends survey, as reported by Management Today,
+https://www.managementtoday.co.uk/uk-suggestions-welcome/article/411781; Toyota Georgetown approves
+small awards at supervisor level, The Toyota Way Fieldbook p. 262 — recorded here as
+``approval_level``).
 
 Ledger key of a stage award: ``(scheme id, proposer, "proposal:<id>", stage)``; the entry's period
 is the period it was paid in.

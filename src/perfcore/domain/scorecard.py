@@ -5,7 +5,7 @@ Computation only: the caller passes the indicator versions in force, their compu
 objective each indicator belongs to with objective weights (plain data, so this module does not
 depend on the objective aggregate).
 
-Rules (semantics.md "Progress, attainment, scoring"; anchors-domain.md §2.3):
+Rules (perfcore's own):
 
 * line score = the version's scoring rule applied to the value, then the per-indicator ``cap``
   (before weighting, so over-achievement on one line cannot mask misses on others);
@@ -58,7 +58,7 @@ def _to_decimal(q: Fraction) -> Decimal:
 
 
 def weighted_mean(pairs: Iterable[tuple[Decimal, Decimal]]) -> Decimal | None:
-    """Σ wᵢ·sᵢ / Σ wᵢ over ``(weight, score)`` pairs, exactly (anchors-domain.md §2.3).
+    """Σ wᵢ·sᵢ / Σ wᵢ over ``(weight, score)`` pairs, exactly.
 
     The sums are exact (rationals if ever needed) and the one division is correctly rounded, so the
     result does not depend on the order of the pairs and lies within the minimum and maximum
@@ -90,8 +90,8 @@ def check_weights(
     """Convert weights to decimals and check them: each ≥ 0 and not all 0.
 
     ``require_total`` (e.g. 100) additionally demands that the weights add up to exactly that
-    decimal total (semantics.md: a plan asking for "weights sum to 100" checks the exact sum and
-    reports the actual total).
+    decimal total (perfcore's rule: the check uses the exact decimal sum and the error reports
+    the actual total).
 
     Raises:
         InvalidWeight: a negative or non-numeric weight (field ``weights.<name>``), every weight

@@ -172,7 +172,7 @@ def _positive_target(target: Decimal, method: str) -> None:
 
 
 def attainment(value: Decimal, target: Decimal) -> Decimal | None:
-    """Attainment A/T (anchors-domain.md §2.1), or ``None`` when the target is ≤ 0.
+    """Attainment A/T, or ``None`` when the target is ≤ 0.
 
     Informational: a scorecard shows it next to the score whatever the scoring rule is.
     """
@@ -185,7 +185,7 @@ def apply_cap(score: Decimal, cap: Decimal | None) -> Decimal:
     """``min(score, cap)``; ``cap=None`` leaves the score as it is.
 
     Used per indicator *before* weighting so over-achievement on one indicator cannot mask misses
-    on others (anchors-domain.md §2.3).
+    on others (perfcore's rule).
     """
     if cap is None:
         return score
@@ -197,7 +197,7 @@ def apply_cap(score: Decimal, cap: Decimal | None) -> Decimal:
 
 @frozen
 class AttainmentRatio:
-    """Higher-is-better attainment: score = A / T (anchors-domain.md §2.1).
+    """Higher-is-better attainment: score = A / T (sources in the module docstring).
 
     Raises (on construction):
         InvalidScoring: ``target`` ≤ 0 (field ``target``); use a :class:`BandTable` instead.
@@ -224,7 +224,7 @@ class AttainmentRatio:
 
 @frozen
 class InverseRatio:
-    """Lower-is-better, inverse ratio: score = T / A (anchors-domain.md §2.1 variant 1).
+    """Lower-is-better, inverse ratio: score = T / A (sources in the module docstring).
 
     Non-linear and unbounded as A → 0, so an actual of 0 (or below) scores ``cap``; without a cap
     such an actual is refused when scored.
@@ -270,7 +270,7 @@ class InverseRatio:
 
 @frozen
 class Reflection:
-    """Lower-is-better, linear reflection: score = max(0, 2 − A/T) (anchors-domain.md §2.1).
+    """Lower-is-better, linear reflection: score = max(0, 2 − A/T) (Infor CPM, Stratec).
 
     A = T scores 1, A = 0 scores 2, A ≥ 2T scores 0 (Infor CPM "1 − (A − T)/|T|" for T > 0).
 
@@ -299,7 +299,7 @@ class Reflection:
 
 @frozen
 class BaselineProgress:
-    """Progress from the baseline: score = (A − B) / (T − B), unclamped (semantics.md).
+    """Progress from the baseline: score = (A − B) / (T − B), unclamped (perfcore's rule).
 
     Works for decreasing targets (B = 100, T = 20, A = 80 → 0.25) and may be negative or above 1;
     clamping is a separate, explicit step (:func:`apply_cap`, or a band table).
@@ -336,7 +336,7 @@ class BaselineProgress:
 
 @frozen
 class TargetRange:
-    """Target-range scoring (anchors-domain.md §2.1, Proposal): 1 inside ``[low, high]``.
+    """Target-range scoring (perfcore's rule): 1 inside ``[low, high]``.
 
     Outside the range the score falls linearly to 0 over ``falloff`` (in the indicator's unit):
     score = max(0, 1 − distance / falloff).
@@ -444,7 +444,7 @@ def _direction(value: object) -> Direction:
 
 @frozen
 class BandTable:
-    """Piecewise-linear band table (threshold / target / stretch / cap), anchors-domain.md §2.2.
+    """Piecewise-linear band table (threshold / target / stretch / cap), as in Meridian's.
 
     ``points`` are (x, y) pairs with strictly increasing x; between points the score is the
     straight line. Outside the points:

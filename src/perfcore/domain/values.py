@@ -36,7 +36,7 @@ __all__ = [
     "zone",
 ]
 
-#: Decimal places used when a score is stored or presented (semantics.md, "Numbers").
+#: Decimal places used when a score is stored or presented (perfcore's rule: exact until then).
 SCORE_PLACES: Final = 3
 #: Decimal places used when a percentage is stored or presented.
 PERCENT_PLACES: Final = 2

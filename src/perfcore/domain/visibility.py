@@ -2,7 +2,8 @@
 
 ``decide(viewer, action, target, context)`` returns a :class:`Decision` (allowed + a human
 sentence saying why), so every adapter — API, CLI, notifications, exports — asks the same question
-and gets the same answer (semantics.md "Reviews": visibility is a rule, not an afterthought).
+and gets the same answer (perfcore's rule: visibility is decided in one place, not left to each
+adapter).
 
 The rules, in the order they are applied:
 

@@ -1,6 +1,8 @@
 """The ``EvidenceSource`` port: where raw evidence comes from.
 
-A source follows the four verbs of the Airbyte protocol (anchors-connectors.md §4), minus ``spec``
+A source follows the four verbs of the Airbyte protocol (``spec``, ``check``, ``discover``,
+``read``; https://docs.airbyte.com/connector-development/config-based/understanding-the-yaml-file/incremental-syncs
+describes the incremental ``read``), minus ``spec``
 (the config class registered with the plugin registry plays that role):
 
 * ``check()`` -> :class:`CheckResult` — can we reach the system with this configuration?

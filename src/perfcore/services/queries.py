@@ -270,7 +270,7 @@ def _suggestions(
 
 def _rater_bias(session: CalibrationSession) -> list[Row]:
     """Per-rater bias statistics and flags over the original ratings
-    (:func:`perfcore.domain.calibration.bias.rater_bias`, anchors-domain.md §1.5): leniency /
+    (:func:`perfcore.domain.calibration.bias.rater_bias`, which documents the formulas): leniency /
     severity t, range restriction, middle share, distribution vs guideline. Raters with fewer
     than 4 ratings are suppressed (no statistics, no flags). Empty without a bucket mapping."""
     if session.mapping is None:

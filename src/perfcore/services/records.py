@@ -43,7 +43,7 @@ class AcceptedEvidence:
     ``key`` is the idempotency key (``source:external_id:v<version>`` unless given);
     ``values`` holds the typed field values (Decimal, str, bool, date, datetime, timedelta).
     ``version`` is 1 for an original and n+1 for the correction of version n, whose key is
-    ``supersedes`` (semantics.md "Evidence": the old version is kept for audit, the new one is
+    ``supersedes`` (perfcore's rule: the old version stays stored for audit, the new one is
     current). Both default so that ``AcceptedEvidence(key, type, subject, occurred, recorded,
     source, external_id, values)`` still builds an original."""
 

@@ -273,7 +273,7 @@ class RepositoryContract(_UowFixtures):
     def test_a_correction_is_kept_with_its_history_and_only_the_current_version_is_served(
         self, uow_factory: UowFactory
     ) -> None:
-        """semantics.md "Evidence": version 2 supersedes version 1, which stays readable by key
+        """A correction: version 2 supersedes version 1, which stays readable by key
         and in ``versions`` (audit) but is no longer listed."""
         from perfcore.services.records import AcceptedEvidence
 

@@ -2,7 +2,7 @@
 and normalisation suggestions for one stored session.
 
 Bias statistics and suggestions are computed by the domain (:func:`rater_bias`,
-:func:`suggest_all` — anchors-domain.md §1.5); this module only loads the session and shapes the
+:func:`suggest_all`); this module only loads the session and shapes the
 result for display.
 """
 

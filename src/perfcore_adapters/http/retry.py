@@ -1,6 +1,7 @@
 """``RetryPolicy``: the one module in perfcore that uses tenacity.
 
-Opinions (stamina's, see anchors-aesthetics.md §4 and anchors-connectors.md §1.8):
+Opinions (stamina's, https://github.com/hynek/stamina, plus perfcore's own classification of
+vendor answers):
 
 * retry only named conditions — transport errors and 408/409/429/5xx answers;
 * every other 4xx (400, 401, 403, 404, 422 ...) is never retried, and neither is an answer saying

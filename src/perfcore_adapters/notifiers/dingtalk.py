@@ -1,4 +1,4 @@
-"""DingTalk (钉钉) custom robot channel (anchors-connectors.md §3.2).
+"""DingTalk (钉钉) custom robot channel (open.dingtalk.com custom-robot docs).
 
 ``POST {base_url}/robot/send?access_token=<token>[&timestamp=<ms>&sign=<sig>]`` with a JSON
 ``text`` or ``markdown`` message and an ``at`` block. With a signing secret (加签) every attempt is

@@ -1,4 +1,4 @@
-"""Feishu / Lark custom bot channel (anchors-connectors.md §3.3).
+"""Feishu / Lark custom bot channel (Feishu Open Platform guide; URL in docs/notifiers.md).
 
 ``POST {base_url}/open-apis/bot/v2/hook/<hook>`` with ``msg_type`` ``text`` or ``post`` (rich
 text with a title). With a signing secret the body also carries ``timestamp`` (seconds) and

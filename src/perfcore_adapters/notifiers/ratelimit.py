@@ -1,11 +1,12 @@
 """Client-side rate limiting for notification channels.
 
-Chat robots throttle senders (anchors-connectors.md §3.1–3.4): WeCom and DingTalk robots accept 20
-messages per minute, Feishu bots 100 per minute and 5 per second, Slack webhooks about one per
-second. A :class:`SlidingWindowLimiter` keeps the times of recent sends and answers, for each new
-send, either "go" (``0.0``) or how many seconds to wait. It never sleeps: the notifier turns a wait
-into a retryable :class:`~perfcore.ports.notifications.DeliveryResult` with ``retry_after`` and
-the outbox tries again later. The clock is injected, so tests move time instead of sleeping.
+Chat robots throttle senders (per the vendors' robot docs, listed in docs/notifiers.md): WeCom
+and DingTalk robots accept 20 messages per minute, Feishu bots 100 per minute and 5 per second,
+Slack webhooks about one per second. A :class:`SlidingWindowLimiter` keeps the times of recent
+sends and answers, for each new send, either "go" (``0.0``) or how many seconds to wait. It never
+sleeps: the notifier turns a wait into a retryable
+:class:`~perfcore.ports.notifications.DeliveryResult` with ``retry_after`` and the outbox tries
+again later. The clock is injected, so tests move time instead of sleeping.
 """
 
 from __future__ import annotations

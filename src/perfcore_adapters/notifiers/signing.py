@@ -1,4 +1,4 @@
-"""Request signing for the chat robots and the generic webhook (anchors-connectors.md §3).
+"""Request signing for the chat robots and the generic webhook (vendor docs: docs/notifiers.md).
 
 Three different schemes — easy to mix up, so each has its own function and test vector:
 

@@ -1,4 +1,4 @@
-"""Slack incoming-webhook channel (anchors-connectors.md §3.4).
+"""Slack incoming-webhook channel (https://docs.slack.dev/tools/python-slack-sdk/webhook).
 
 ``POST <webhook url>`` with ``{"text": <fallback>, "blocks": [<mrkdwn section>]}``. Success is
 HTTP 200 with the plain-text body ``ok``. Failures are plain-text codes with a 4xx status

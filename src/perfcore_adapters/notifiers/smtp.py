@@ -1,4 +1,4 @@
-"""E-mail channel over SMTP (stdlib ``smtplib``; anchors-connectors.md §3.5).
+"""E-mail channel over SMTP (stdlib ``smtplib``).
 
 One e-mail per message, ``multipart/alternative`` with a plain-text part and an HTML part (the
 body escaped, line breaks kept), UTF-8 headers so Chinese subjects survive, and a ``Message-ID``

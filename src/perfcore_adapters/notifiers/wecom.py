@@ -1,4 +1,4 @@
-"""WeCom (企业微信) group robot channel (anchors-connectors.md §3.1).
+"""WeCom (企业微信) group robot channel (https://developer.work.weixin.qq.com/document/path/91770).
 
 ``POST {base_url}/cgi-bin/webhook/send?key=<key>`` with a JSON ``text`` or ``markdown`` message.
 The key is the credential (no signing). WeCom always answers HTTP 200; the outcome is the

@@ -3,7 +3,7 @@
 CSV reading is streamed: the file is read twice in 256 KiB chunks — once to detect the encoding
 (``utf-8-sig`` first, then ``gb18030`` for Chinese Excel exports, then charset-normalizer's
 guess) and compute its SHA-256, once to parse — so memory stays bounded by ``batch_size`` rows
-whatever the file size (anchors-connectors.md §5).
+whatever the file size.
 
 Files are full-refresh streams: the bookmark is the file's SHA-256; an unchanged file yields an
 empty batch, a changed one is re-read whole and consumers upsert by external id. Rows that do not
@@ -328,7 +328,7 @@ class ExcelSource(_FileSource):
     """One sheet of a workbook as a full-refresh stream, read with python-calamine.
 
     Whole numbers arrive from calamine as floats and are turned back into integers by the
-    number/text coercion (anchors-connectors.md §5). Locations read ``book.xlsx!Sheet1:17``.
+    number/text coercion. Locations read ``book.xlsx!Sheet1:17``.
     """
 
     def __init__(self, config: ExcelConfig) -> None:

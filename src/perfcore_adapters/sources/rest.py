@@ -4,7 +4,8 @@ Pure parts (paging decisions, record mapping) sit beside a thin httpx adapter bu
 :func:`~perfcore_adapters.http.make_client`; every request goes through one
 :class:`~perfcore_adapters.http.RetryPolicy`.
 
-* Pagination styles (anchors-connectors.md §4, Singer SDK paginators): ``none``, ``offset``
+* Pagination styles (after the Meltano Singer SDK paginators, https://github.com/meltano/sdk,
+  ``singer_sdk/pagination.py``): ``none``, ``offset``
   (offset/limit), ``page`` (page number), ``cursor`` (opaque token in the body), ``next_link``
   (URL in the body, e.g. OData ``@odata.nextLink``), ``link_header`` (RFC 8288
   ``Link: <...>; rel="next"``). A token or link seen twice is an error (loop detection) and

@@ -1,7 +1,7 @@
 """Audit: reward kinds named by issue 4 that had no rule-level test.
 
 Issue 4 "IncentiveRule and ledger": reward tiers in points, money, leave days **and training
-seats**, redeemable with balance checks (semantics.md "Incentives"). Points, money and leave days
+seats**, redeemable with balance checks (perfcore's rule). Points, money and leave days
 were already pinned through rules; this file pins training seats end to end. Numbers are worked
 by hand in each docstring.
 """
@@ -75,7 +75,7 @@ def test_a_rule_awards_training_seats_into_their_own_account_and_they_redeem() -
 
 def test_tiered_training_seats_pay_the_highest_tier_reached_once_per_period() -> None:
     """Tiers at 3 kaizens → 1 seat and at 6 → 2 seats; 7 kaizens reach the 6-tier → 2 seats.
-    Re-running the same quarter awards nothing twice (semantics.md "Incentives": idempotent)."""
+    Re-running the same quarter awards nothing twice (perfcore's rule: idempotent)."""
     rule = IncentiveRule(
         id="kaizen-seats-tiered",
         reward=TieredReward(

@@ -1,9 +1,10 @@
 """Audit: the Frappe goal cases F13/F14 and Horilla H9/H10 in perfcore's objective semantics.
 
-Sources: shared/research/anchors-oss.md §(c) F13, F14, H9, H10 and §b.1/§b.5; perfcore's position
-from semantics.md "Progress, attainment, scoring" (raw progress stored unclamped, objectives form
-a tree, alignment across owners) and issue 2 (states draft/active/closed/archived, overdue derived
-from dates and the clock). Expected values are worked by hand in each docstring.
+Sources: Frappe HRMS (https://github.com/frappe/hrms) cases F13, F14 and Horilla
+(https://github.com/horilla-opensource/horilla) cases H9, H10; perfcore's rules (raw progress stored
+unclamped, objectives form a tree, alignment across owners) and issue 2 (states
+draft/active/closed/archived, overdue derived from dates and the clock). Expected values are worked
+by hand in each docstring.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def kr(oid: str, parent: str, percent: int) -> Objective:
 
 @pytest.mark.parametrize("percent", [0, 50, 100])
 def test_f13_difference_state_is_explicit_and_progress_does_not_set_it(percent: int) -> None:
-    """anchors-oss.md §c F13: Frappe derives status from progress (0 → Pending, 50 → In
+    """Frappe HRMS case F13: Frappe derives status from progress (0 → Pending, 50 → In
     Progress, 100 → Completed). perfcore keeps the life-cycle state explicit (issue 2: draft,
     active, closed, archived) and the progress a measurement: reaching 0 %, 50 % or 100 % leaves
     an active objective active, with its progress exactly percent/100."""
@@ -41,8 +42,8 @@ def test_f13_difference_state_is_explicit_and_progress_does_not_set_it(percent: 
 
 
 def test_f13_difference_closing_keeps_the_measured_progress_instead_of_forcing_100() -> None:
-    """anchors-oss.md §c F13: Frappe's bulk "Completed" sets progress to 100. perfcore closes
-    the objective and keeps the measured 40 % (semantics.md: raw progress is stored; only a
+    """Frappe HRMS case F13: Frappe's bulk "Completed" sets progress to 100. perfcore closes
+    the objective and keeps the measured 40 % (perfcore's rule: raw progress is stored; only a
     scoring step that says so may change it). Parent of [40 %] = 0.4 before and after."""
     tree = ObjectiveTree([Objective("g", owner=EMP), kr("k", "g", 40).transition("active")])
 
@@ -54,7 +55,7 @@ def test_f13_difference_closing_keeps_the_measured_progress_instead_of_forcing_1
 
 
 def test_f13_archive_excludes_and_unarchive_returns_to_active_not_pending() -> None:
-    """anchors-oss.md §c F13: Archive → Archived (sticky), Unarchive → Pending. perfcore:
+    """Frappe HRMS case F13: Archive → Archived (sticky), Unarchive → Pending. perfcore:
     archived is excluded from the parent's roll-up; unarchiving returns it to *active* (there is
     no progress-derived "pending"). Children 50 and 0 → 0.25; archive the 0 → 0.5; back → 0.25."""
     tree = ObjectiveTree(
@@ -78,11 +79,11 @@ def test_f13_archive_excludes_and_unarchive_returns_to_active_not_pending() -> N
 
 
 def test_f14_moving_a_group_to_another_kra_carries_its_children_along() -> None:
-    """anchors-oss.md §c F14: changing a parent goal's KRA to Quality rewrites both children's
+    """Frappe HRMS case F14: changing a parent goal's KRA to Quality rewrites both children's
     KRA. In perfcore a goal's KRA is its position in the tree, so moving the parent under the
     Quality objective moves both children with it: their ancestors now include "quality", and
     Quality's progress becomes the parent's mean (50 + 0)/2 = 25 % while Development, left
-    without children, has no value (semantics.md "Numbers")."""
+    without children, has no value (perfcore's rule)."""
     tree = ObjectiveTree(
         [
             Objective("appraisal", owner=EMP),
@@ -105,7 +106,7 @@ def test_f14_moving_a_group_to_another_kra_carries_its_children_along() -> None:
 
 
 def test_h9_difference_omitted_current_counts_as_the_baseline_without_being_stored() -> None:
-    """anchors-oss.md §c H9: Horilla fills current = start (4) on create. perfcore keeps current
+    """Horilla case H9: Horilla fills current = start (4) on create. perfcore keeps current
     empty and *counts* it as the baseline (okr-tracker O4): progress (4 − 4)/(10 − 4) = 0 and
     remaining 10 − 4 = 6."""
     o = Objective("kr", baseline=4, target=10)
@@ -115,7 +116,7 @@ def test_h9_difference_omitted_current_counts_as_the_baseline_without_being_stor
 
 
 def test_h10_difference_due_date_is_stored_and_overdue_follows_the_clock() -> None:
-    """anchors-oss.md §c H10: Horilla derives end = start + duration (2026-01-01 + 30 days =
+    """Horilla case H10: Horilla derives end = start + duration (2026-01-01 + 30 days =
     2026-01-31). perfcore stores the due date itself; overdue is derived from it and the clock
     (issue 2): not overdue on 2026-01-31, overdue on 2026-02-01 while active."""
     o = Objective("kr", start=dt.date(2026, 1, 1), due=dt.date(2026, 1, 31)).transition("active")

@@ -26,7 +26,7 @@ def test_calibration_scale_is_a_review_scale() -> None:
 def test_both_scales_refuse_the_same_values_with_the_same_field_and_valid_text(
     value: str,
 ) -> None:
-    """1..5 in whole steps: 6 is above, 0 below, 2.5 between steps (anchors-oss.md F21 wording:
+    """1..5 in whole steps: 6 is above, 0 below, 2.5 between steps (Frappe HRMS wording:
     "cannot be greater than 5")."""
     errors = []
     for scale in (RatingScale(1, 5, 1), SteppedScale(1, 5, 1)):

@@ -1,4 +1,4 @@
-"""Rater-bias statistics — anchors-domain.md §1.5 (formulas, Proposal thresholds, [CALC] vectors).
+"""Rater-bias statistics — formulas, perfcore's default thresholds, vectors worked by hand.
 
 Expected values are recomputed here with the standard library (statistics, math), never copied
 from the implementation's output.
@@ -48,7 +48,7 @@ def report() -> BiasReport:
 
 
 def test_chi_square_of_the_research_example() -> None:
-    """anchors-domain.md §1.5 [CALC]: n 20, O 8/11/1 vs E 4/14/2 → χ² 5.142857, df 2,
+    """Worked by hand: n 20, O 8/11/1 vs E 4/14/2 → χ² 5.142857, df 2,
     p = e^(−χ²/2) = 0.0764 (unpooled arithmetic check)."""
     result = chi_square([8, 11, 1], [4, 14, 2], pool_below=0)
     assert result.statistic == pytest.approx(5.142857, abs=1e-6)
@@ -85,7 +85,7 @@ def test_chi2_upper_tail_matches_the_5_percent_table(critical: float, df: int) -
 
 
 def test_halo_within_ratee_sd_vector() -> None:
-    """anchors-domain.md §1.5 [CALC]: [[4,4,4],[5,5,4],[3,3,3]] → 0, 0.4714, 0."""
+    """Worked by hand: [[4,4,4],[5,5,4],[3,3,3]] → 0, 0.4714, 0."""
     rows = [[4, 4, 4], [5, 5, 4], [3, 3, 3]]
     assert within_ratee_sd(rows) == pytest.approx((0, 0.4714, 0), abs=5e-5)
 
@@ -220,7 +220,7 @@ def test_guideline_buckets_must_match_the_mapping() -> None:
 def test_share_excess_examples_from_the_research_are_labelled(
     ratings: list[int], bucket: str, label: str
 ) -> None:
-    """anchors-domain.md §1.5 [SRC commercial calculator]: 40 % top vs 20 % → leniency;
+    """Nova Calculator's bias checker (docs/calibration.md §8): 40 % top vs 20 % → leniency;
     90 % middle vs 70 % → central tendency; 30 % bottom vs 10 % → severity (each Δ = 20 pp)."""
     rater = rater_bias(batch_of([ratings]), mapping=MAPPING, guideline=GUIDE).raters[0]
     assert rater.deltas is not None

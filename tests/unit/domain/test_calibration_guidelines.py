@@ -1,4 +1,4 @@
-"""Distribution guidelines — anchors-domain.md §1.3 (operators, move-k hint, Hamilton)."""
+"""Distribution guidelines — SAP SuccessFactors operators, move-k hint, Hamilton allocation."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ GE_CURVE = {"bottom": Fraction(1, 10), "middle": Fraction(7, 10), "top": Fractio
 
 
 def test_thirteen_people_at_20_70_10_get_3_9_1() -> None:
-    """anchors-domain.md §1.3 [CALC]: q = 2.6/9.1/1.3 → floors 2/9/1, the spare seat goes to
+    """Worked by hand: q = 2.6/9.1/1.3 → floors 2/9/1, the spare seat goes to
     the largest remainder (top, .6) → 3/9/1."""
     assert allocate(13, GE_CURVE) == {"bottom": 1, "middle": 9, "top": 3}
 

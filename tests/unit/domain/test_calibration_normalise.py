@@ -1,6 +1,6 @@
-"""Normalisation suggestions — golden vectors from anchors-domain.md §1.4.
+"""Normalisation suggestions — golden vectors worked by hand (docs/calibration.md).
 
-The two-team vector ([CALC], ddof 0): A = [5,4,4,4,3] (lenient), B = [4,3,3,2,2] (severe),
+The two-team vector (ddof 0): A = [5,4,4,4,3] (lenient), B = [4,3,3,2,2] (severe),
 M = 3.4, S = 0.916515, m_A = 4.0, s_A = 0.632456, m_B = 2.8, s_B = 0.748331.
 """
 
@@ -59,7 +59,7 @@ def _value_of(batch: RatingBatch, values: tuple[float | None, ...], r: int, team
 
 
 def test_two_team_statistics_match_the_research_vector() -> None:
-    """anchors-domain.md §1.4 [CALC]: M 3.4, S 0.916515, m/s per team (ddof 0)."""
+    """Worked by hand: M 3.4, S 0.916515, m/s per team (ddof 0)."""
     stats = team_stats(two_teams())
     assert stats.pop_mean == pytest.approx(3.4)
     assert stats.pop_sd == pytest.approx(0.916515, abs=1e-6)
@@ -72,7 +72,7 @@ def test_two_team_statistics_match_the_research_vector() -> None:
 def test_two_team_vector_every_column(
     r: int, team: int, z: float, rz: float, shift: float, rat: float, pr: float
 ) -> None:
-    """anchors-domain.md §1.4 [CALC] table: z, rescaled z, mean shift, ratio and PR columns."""
+    """Worked by hand, the table: z, rescaled z, mean shift, ratio and PR columns."""
     batch = two_teams()
     stats = team_stats(batch)
     z_here = (r - stats.mean[team]) / stats.sd[team]
@@ -86,7 +86,7 @@ def test_two_team_vector_every_column(
 
 
 def test_zscore_of_three_and_a_half_becomes_three_point_two() -> None:
-    """anchors-domain.md §1.4 [SRC calculatorsir]: 3.5, m 4.2, s 0.7, M 3.8, S 0.6 → z −1 → 3.2."""
+    """Calculator Sir's score normalizer example: 3.5, m 4.2, s 0.7, M 3.8, S 0.6 → z −1 → 3.2."""
     assert zscore_rescale(3.5, 4.2, 0.7, 3.8, 0.6) == pytest.approx(3.2)
     assert zscore_rescale(3.5, 4.2, 0.7, 3.8, 0.6, scale=RatingScale(1, 5, "0.1")) == (
         pytest.approx(3.2)
@@ -100,7 +100,7 @@ def test_zscore_clamps_to_the_scale_and_rounds_to_the_step() -> None:
 
 
 def test_shrinkage_lambda_and_shrunk_team_mean() -> None:
-    """anchors-domain.md §1.4 [CALC]: τ² 0.09, σ² 0.5, n 5 → λ 0.473684; shrunk mean of team A
+    """Worked by hand: τ² 0.09, σ² 0.5, n 5 → λ 0.473684; shrunk mean of team A
     (m 4.0 towards M 3.4) = 3.4 + λ·0.6 = 3.684211."""
     lam = shrinkage_lambda(0.09, 0.5, 5)
     assert lam == pytest.approx(0.473684, abs=1e-6)

@@ -1,4 +1,4 @@
-"""Calibration sessions — semantics.md "Calibration", anchors-domain.md §1.1, §1.2, §1.6."""
+"""Calibration sessions — perfcore's rules after SAP SuccessFactors and 15Five (see docs)."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ def test_adjustment_is_an_immutable_event_and_calibrated_value_replays_them() ->
 
 
 def test_adjustment_without_a_reason_is_refused() -> None:
-    """semantics.md: reason (required) — SuccessFactors 'enforce comments on rating change'."""
+    """perfcore's rule: reason (required) — SuccessFactors 'enforce comments on rating change'."""
     s = in_session()
     with pytest.raises(InvalidValue) as err:
         s.adjust(E[0], 4, actor="m1", reason="  ", at=T0)
@@ -281,7 +281,7 @@ def test_state_machine_never_publishes_without_locking(actions: list[str], polic
 
 
 def test_session_ratings_feed_the_normalisation_batch() -> None:
-    """The two-team vector of anchors-domain.md §1.4 entered through a session: the mean-shift
+    """The two-team vector of docs/calibration.md entered through a session: the mean-shift
     suggestion for team A's 5 is 5 − (4.0 − 3.4) = 4.4 [CALC]."""
     from perfcore.domain.calibration.normalise import mean_shift
 

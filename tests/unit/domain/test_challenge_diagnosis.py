@@ -1,4 +1,4 @@
-"""Target challenge diagnosis (mission.md scenario 7; anchors-domain.md §2.5 [Proposal]).
+"""Target challenge diagnosis (perfcore's rules).
 
 Defaults: too easy when attainment > 130 % and too hard when < 70 % in each of the last 2
 periods; population hit rate (share with A ≥ T) > 0.8 too easy, < 0.4 too hard; polarised when
@@ -110,7 +110,7 @@ def test_hit_rate_is_the_share_at_or_above_target() -> None:
 
 
 def test_six_of_ten_at_quota_is_healthy() -> None:
-    """anchors-domain.md §2.5: healthy plans have ~55-65 % (Cortado) / ~60 % (GTMnow) at quota."""
+    """Published norms: healthy plans have ~55-65 % (Cortado) / ~60 % (GTMnow) at quota."""
     d = diagnose_population("quota", population(*(["1.05"] * 6 + ["0.85"] * 4)))
     assert (d.hits, d.population, d.hit_rate) == (6, 10, Fraction(3, 5))
     assert d.level is ChallengeLevel.HEALTHY
@@ -121,7 +121,7 @@ def test_six_of_ten_at_quota_is_healthy() -> None:
 
 
 def test_nine_of_ten_is_too_easy_and_three_of_ten_too_hard_eight_and_four_are_bounds() -> None:
-    """anchors-domain.md §2.5: flag h_T > 0.8 (too easy) or < 0.4 (too hard)."""
+    """perfcore's rule: flag h_T > 0.8 (too easy) or < 0.4 (too hard)."""
     easy = diagnose_population("quota", population(*(["1.1"] * 9 + ["0.9"])))
     assert easy.level is ChallengeLevel.TOO_EASY
     assert easy.action is RecommendedAction.REVIEW_TARGET_SETTING
@@ -133,7 +133,7 @@ def test_nine_of_ten_is_too_easy_and_three_of_ten_too_hard_eight_and_four_are_bo
 
 
 def test_bimodal_attainment_points_to_allocation_not_people() -> None:
-    """anchors-domain.md §2.5: bimodal attainment ⇒ allocation/territory problem."""
+    """perfcore's rule: bimodal attainment ⇒ allocation/territory problem."""
     d = diagnose_population(
         "gmv", population("1.5", "1.6", "1.4", "0.5", "0.6", "0.4", "1.0", "1.0")
     )

@@ -1,7 +1,8 @@
 """Clawbacks: pro-rata take-backs as negative ledger entries linked to the original award.
 
-anchors-domain.md §2.6: claw = C·(1 − months_active/term); a 12-month contract cancelled after 6
-months → 50 %. "Model as negative adjustment events linked to the original credit, never as edits."
+Pro-rata clawback (https://getgangly.com/blog/sales-clawback): claw = C·(1 − months_active/term); a
+12-month contract cancelled after 6 months → 50 %. perfcore's rule: a clawback is a negative entry
+linked to the award, never an edit.
 """
 
 from __future__ import annotations

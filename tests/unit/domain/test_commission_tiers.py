@@ -1,6 +1,6 @@
-"""Sales commission tier semantics, pinned to anchors-domain.md §2.6.
+"""Sales commission tier semantics, pinned to published examples (RevOps Masters, QuotaPath).
 
-Every expected number below is either quoted from §2.6 ([SRC]/[CALC] there) or worked out by hand
+Every expected number below is either quoted from a published example or worked out by hand
 in the comment next to it — never copied from the code's output.
 """
 

@@ -1,6 +1,6 @@
 """Evidence log: idempotent re-ingest, conflicts, corrections that supersede, quarantine.
 
-Semantics: shared/design/semantics.md "Evidence": re-ingesting the same record changes nothing;
+perfcore's rules: re-ingesting the same record changes nothing;
 a correction (new version) supersedes and the old one is kept for audit; bad records are kept
 aside — read = accepted + rejected, always.
 """
@@ -160,7 +160,7 @@ def test_current_filters_by_type_and_subject() -> None:
 def test_read_always_equals_accepted_plus_rejected(
     rows: list[tuple[str, str, int]],
 ) -> None:
-    """semantics.md "Evidence": read = accepted + rejected, always — whatever the mix of
+    """perfcore's rule: read = accepted + rejected, always — whatever the mix of
     duplicates, conflicts, corrections and invalid rows; and re-ingesting every accepted record
     changes nothing."""
     log = EvidenceLog()

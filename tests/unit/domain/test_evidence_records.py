@@ -1,6 +1,6 @@
 """Evidence types, validation into records or rejections, provenance and default keys.
 
-Semantics: shared/design/semantics.md "Evidence" (provenance on every record; bad records are
+perfcore's rules (provenance on every record; bad records are
 rejected with a reason and kept aside — read = accepted + rejected).
 """
 

@@ -1,8 +1,8 @@
 """A rule may never deduct points for reporting an injury or near miss.
 
-semantics.md "Incentives"; anchors-domain.md §2.7 (reward leading behaviours; rate-based programmes
-can suppress reporting; OSHA 29 CFR 1904.35(b)(1)(iv) anti-retaliation rule). Refused when the rule
-is *defined*, with PolicyDenied naming the indicator read and stating the rule.
+perfcore's rule, after behaviour-based safety practice (reward leading behaviours; rate-based
+programmes can suppress reporting; OSHA 29 CFR 1904.35(b)(1)(iv) anti-retaliation rule). Refused
+when the rule is *defined*, with PolicyDenied naming the indicator read and stating the rule.
 """
 
 from __future__ import annotations

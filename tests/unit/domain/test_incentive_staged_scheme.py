@@ -1,7 +1,7 @@
 """Lean improvement proposals: staged rewards, each stage paid once (mission.md scenario 6).
 
-Savings-share stage uses the most common cash formula, 10 % of first-year savings (anchors-domain.md
-§2.7, IRS Employment Trends via Management Today).
+Savings-share stage uses the most common cash formula, 10 % of first-year savings (IRS
+Employment Trends, https://www.managementtoday.co.uk/uk-suggestions-welcome/article/411781).
 """
 
 from __future__ import annotations

@@ -134,7 +134,7 @@ def test_simple_indicator_must_name_its_evidence_type() -> None:
 
 
 def test_lower_is_better_must_name_its_scoring_method() -> None:
-    # semantics.md: lower-is-better scoring names its method.
+    # perfcore's rule: lower-is-better scoring names its method.
     with pytest.raises(InvalidScoring) as err:
         IndicatorVersion(
             1, "2025-01", Simple("sum", "x"), evidence_type="e", direction="lower_is_better"
@@ -341,7 +341,7 @@ def test_unknown_reference_names_the_field_and_the_known_names() -> None:
 
 
 def test_iso_22400_1_kpi_attributes_are_recorded() -> None:
-    # anchors-domain.md §3: ISO 22400-1 §4.3 attributes (unit, trend, timing, audience).
+    # ISO 22400-1 §4.3 attributes (unit, trend, timing, audience).
     v = IndicatorVersion(
         1,
         "2025-01",

@@ -1,4 +1,4 @@
-"""ISO 22400-2 KPIs pinned to shared/research/anchors-domain.md §3.2-3.3."""
+"""ISO 22400-2 KPIs pinned to the standard's formulas and published OEE examples."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The reward ledger: append-only, idempotent awards, deltas, reversals, redemptions.
 
-Semantics from semantics.md "Incentives"; numbers worked by hand in each test.
+perfcore's rules; numbers worked by hand in each test.
 """
 
 from __future__ import annotations

@@ -82,7 +82,7 @@ def values(
 
 
 def test_first_pass_yield_is_a_ratio_of_sums_not_a_mean_of_row_ratios() -> None:
-    # semantics.md / ISO 22400: FPY = sum(GP) / sum(IP) = 91/110, not mean(0.9, 0.1) = 0.5.
+    # ISO 22400: FPY = sum(GP) / sum(IP) = 91/110, not mean(0.9, 0.1) = 0.5.
     out = values(
         {
             "good": simple("sum", "good"),

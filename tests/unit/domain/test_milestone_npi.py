@@ -307,7 +307,7 @@ def test_on_time_rate_replays_history_as_of_an_earlier_date() -> None:
 
 
 def test_on_time_rate_without_anything_due_has_no_value() -> None:
-    """semantics.md "Numbers": division by zero yields no value, never 0."""
+    """perfcore's rule: division by zero yields no value, never 0."""
     rate = npi_plan().on_time_rate(dt.date(2025, 2, 1))
     assert rate.value is None
     assert rate.denominator == 0
@@ -372,7 +372,7 @@ def test_plan_escalations_are_ordered_by_days_late() -> None:
 
 
 def test_outcome_evidence_sums_reproduce_the_on_time_rate() -> None:
-    """ISO 22400 rule (semantics.md "Numbers": a ratio indicator is a ratio of sums): summing
+    """ISO 22400 rule (a ratio indicator is a ratio of sums): summing
     the milestone_outcome fields over the plan gives 12 on time of 13 counted, as above."""
     as_of = dt.date(2025, 3, 31)
     records = []

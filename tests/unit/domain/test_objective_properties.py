@@ -1,7 +1,7 @@
 """Property tests for the objective roll-up (issue 2 "Must show": roll-up is order-independent,
 exact decimal results independent of input order; weighted means stay within their inputs).
 
-Semantics: shared/design/semantics.md "Numbers" (exact decimals) and "Progress ..." (weighted mean
+perfcore's rules: exact decimals, and a parent's progress is the weighted mean
 of non-archived children).
 """
 

@@ -1,7 +1,8 @@
 """Frappe HRMS goal roll-up cases F6-F12 reproduced through perfcore objective trees.
 
-Source: shared/research/anchors-oss.md §(c) "Frappe HRMS fixture" F6-F12 and §b.1 (goal roll-up =
-mean of non-archived direct children; KRA score = completion × weight / 100; goal score = P / 20).
+Source: Frappe HRMS (https://github.com/frappe/hrms), its goal tests (cases F6-F12 here) and goal
+roll-up (= mean of non-archived direct children; KRA score = completion × weight / 100; goal score =
+P / 20).
 
 Mapping: an appraisal is a root objective whose children are the KRAs (Quality weight 30,
 Development weight 70); each KRA's children are the employee's root goals; leaf goals are key
@@ -9,7 +10,7 @@ results with baseline 0 and target 100, so current = the Frappe progress %. Frap
 is a KRA's progress × its weight / 100, which equals the KRA's contribution in the root roll-up
 when no KRA is left out.
 
-Deliberate difference (semantics.md "Numbers": division by zero / nothing to average yields no
+Deliberate difference (perfcore's rule: division by zero / nothing to average yields no
 value, never 0): a group with no counted child has *no value* in perfcore where Frappe shows 0,
 and the parent renormalises over the children that have a value, reporting what it left out.
 """
@@ -47,14 +48,14 @@ def pct(tree: ObjectiveTree, oid: str) -> Decimal | None:
 
 
 def kra_score(tree: ObjectiveTree, kra: str) -> Decimal:
-    """Frappe: kra_score = completion × weight / 100 (anchors-oss.md §b.1)."""
+    """Frappe: kra_score = completion × weight / 100."""
     p = tree.progress(kra)
     completion = Decimal(0) if p is None else p * 100
     return completion * tree.get(kra).weight / 100
 
 
 def test_f6_automated_goal_score_through_nested_groups() -> None:
-    """anchors-oss.md §c F6: Quality 12.5 → 3.75, Development 50 → 35, goal % 38.75,
+    """Frappe HRMS case F6: Quality 12.5 → 3.75, Development 50 → 35, goal % 38.75,
     goal score 1.938, final (goal only) 0.646."""
     tree = appraisal()
     tree.add(group("parent1", "quality"))
@@ -82,7 +83,7 @@ def test_f6_automated_goal_score_through_nested_groups() -> None:
 
 
 def test_f7_reparenting_recomputes_old_and_new_parent() -> None:
-    """anchors-oss.md §c F7: Quality [50] = 50 → 15; Development [50, 0] = 25 → 17.5; move the
+    """Frappe HRMS case F7: Quality [50] = 50 → 15; Development [50, 0] = 25 → 17.5; move the
     50 % goal to Quality ⇒ Quality 50 → 15, Development 0 → 0."""
     tree = appraisal()
     tree.add(group("parent1", "quality"))
@@ -103,7 +104,7 @@ def test_f7_reparenting_recomputes_old_and_new_parent() -> None:
 
 
 def test_f8_moving_a_goal_to_another_kra_changes_both_kra_scores() -> None:
-    """anchors-oss.md §c F8: goal 50 % under Quality → Quality 50/15; change its KRA to
+    """Frappe HRMS case F8: goal 50 % under Quality → Quality 50/15; change its KRA to
     Development ⇒ Development 50/35 and Quality 0/0 in Frappe (no value in perfcore)."""
     tree = appraisal()
     tree.add(leaf("g", "quality", 50))
@@ -113,13 +114,13 @@ def test_f8_moving_a_goal_to_another_kra_changes_both_kra_scores() -> None:
 
     assert (pct(tree, "development"), kra_score(tree, "development")) == (50, Decimal("35"))
     assert kra_score(tree, "quality") == 0  # Frappe's 0/0 ...
-    assert tree.progress("quality") is None  # ... is "no value" here (semantics.md "Numbers")
+    assert tree.progress("quality") is None  # ... is "no value" here (perfcore's rule)
 
 
 def test_f8_difference_empty_kra_is_left_out_and_reported_not_counted_as_zero() -> None:
     """Deliberate difference from Frappe F8 (goal % = 0 + 35 = 35): perfcore leaves the empty
-    Quality objective out, renormalises over Development and says so (semantics.md "Weighted
-    totals ... the renormalisation is reported, not hidden"; "Numbers": never 0)."""
+    Quality objective out, renormalises over Development and says so (perfcore's rule:
+    the renormalisation is reported, not hidden; never 0)."""
     tree = appraisal()
     tree.add(leaf("g", "development", 50))
 
@@ -132,8 +133,8 @@ def test_f8_difference_empty_kra_is_left_out_and_reported_not_counted_as_zero() 
 
 
 def test_f9_deleting_the_only_goal_leaves_the_kra_without_value() -> None:
-    """anchors-oss.md §c F9: single Quality goal 50 % → 50/15; delete it ⇒ Frappe 0/0;
-    perfcore: no value (semantics.md "Numbers")."""
+    """Frappe HRMS case F9: single Quality goal 50 % → 50/15; delete it ⇒ Frappe 0/0;
+    perfcore: no value (perfcore's rule)."""
     tree = appraisal()
     tree.add(leaf("g", "quality", 50))
     assert (pct(tree, "quality"), kra_score(tree, "quality")) == (50, Decimal("15"))
@@ -145,7 +146,7 @@ def test_f9_deleting_the_only_goal_leaves_the_kra_without_value() -> None:
 
 
 def test_f10_group_progress_follows_child_changes_and_deletion() -> None:
-    """anchors-oss.md §c F10: children 50 and 0 → 25; second child to 100 → 75; delete it → 50."""
+    """Frappe HRMS case F10: children 50 and 0 → 25; second child to 100 → 75; delete it → 50."""
     tree = ObjectiveTree()
     tree.add(group("parent"))
     tree.add(leaf("a", "parent", 50))
@@ -160,7 +161,7 @@ def test_f10_group_progress_follows_child_changes_and_deletion() -> None:
 
 
 def test_f11_nested_group_rolls_up_through_two_levels() -> None:
-    """anchors-oss.md §c F11: parent [leaf 0, group [leaf 50, leaf 0] = 25] → 12.5."""
+    """Frappe HRMS case F11: parent [leaf 0, group [leaf 50, leaf 0] = 25] → 12.5."""
     tree = ObjectiveTree()
     tree.add(group("parent"))
     tree.add(leaf("zero", "parent", 0))
@@ -172,7 +173,7 @@ def test_f11_nested_group_rolls_up_through_two_levels() -> None:
 
 
 def test_f12_moving_a_subtree_updates_the_old_parent_chain() -> None:
-    """anchors-oss.md §c F12: parent1 → child1 [25, 0] = 12.5; parent2 → child2 [50, 0] = 25;
+    """Frappe HRMS case F12: parent1 → child1 [25, 0] = 12.5; parent2 → child2 [50, 0] = 25;
     move child2 under child1 ⇒ child1 = mean(25, 0, 25) = 16.667, parent1 16.667, parent2 0.0
     in Frappe (no value in perfcore: it has no child left)."""
     tree = ObjectiveTree()
@@ -200,7 +201,7 @@ def test_f12_moving_a_subtree_updates_the_old_parent_chain() -> None:
 
 def test_f12_roll_up_is_exact_not_rounded_per_level() -> None:
     """F12's child1 is exactly 50/3 %: perfcore keeps it exact and rounds only at the edge
-    (semantics.md "Numbers"); 3 × child1 recovers 50 % to 27 decimal places."""
+    (perfcore's rule); 3 × child1 recovers 50 % to 27 decimal places."""
     tree = ObjectiveTree()
     tree.add(group("child1"))
     for oid, pc in (("a", 25), ("b", 0), ("c", 25)):
@@ -211,7 +212,7 @@ def test_f12_roll_up_is_exact_not_rounded_per_level() -> None:
 
 
 def test_archived_children_are_excluded_from_the_roll_up() -> None:
-    """anchors-oss.md §b.1 (Frappe: status ≠ Archived) and semantics.md: weighted mean of
+    """Frappe HRMS (counts status ≠ Archived) and perfcore's rule: weighted mean of
     NON-ARCHIVED children. Children 50 and 0 → 25; archive the 0 → 50; unarchive → 25."""
     tree = ObjectiveTree()
     tree.add(group("parent"))

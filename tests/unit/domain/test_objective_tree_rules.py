@@ -1,6 +1,6 @@
 """Objective tree rules: bad input, cycles, states, overdue, alignment, target weighting.
 
-Semantics: shared/design/semantics.md "Progress, attainment, scoring" (objective tree bullet) and
+perfcore's rules for the objective tree and
 issue 2 "Bad input ... raises a typed error naming the field and the valid range".
 """
 
@@ -251,7 +251,7 @@ def test_overdue_is_derived_from_due_date_state_and_the_clock() -> None:
 
 
 def test_team_leader_objective_contributes_to_plant_manager_objective() -> None:
-    """semantics.md: objectives may be aligned across owners. Modelled as a parent link across
+    """perfcore's rule: objectives may be aligned across owners. Modelled as a parent link across
     owners; the team leaders' objectives feed the plant objective's roll-up. Line 3 OEE 60 → 75,
     now 66 ⇒ 0.4; line 4 0 → 10 kaizens, now 8 ⇒ 0.8; plant = 0.6."""
     tree = ObjectiveTree()
@@ -282,8 +282,8 @@ def test_team_leader_objective_contributes_to_plant_manager_objective() -> None:
 
 
 def test_difference_from_frappe_parent_of_another_owner_is_allowed() -> None:
-    """anchors-oss.md §c F14 rejects a parent/child employee mismatch; perfcore deliberately
-    allows it because that is how cross-owner alignment works (semantics.md, objective bullet)."""
+    """Frappe HRMS case F14 rejects a parent/child employee mismatch; perfcore deliberately
+    allows it because that is how cross-owner alignment works (perfcore's rule)."""
     tree = ObjectiveTree([Objective("plant", owner=PLANT_MANAGER)])
     tree.add(Objective("mine", owner=TEAM_LEADER, parent_id="plant", target=1, current=1))
     assert tree.progress("plant") == 1
@@ -304,7 +304,7 @@ def test_contributors_excludes_children_of_the_same_owner() -> None:
 
 
 def test_target_weighting_weighs_children_by_their_targets() -> None:
-    """semantics.md: weights explicit, or proportional to targets where asked. Region targets
+    """perfcore's rule: weights explicit, or proportional to targets where asked. Region targets
     100 and 300 (baseline 0), reached 50 and 300 ⇒ (100 × 0.5 + 300 × 1) / 400 = 0.875, the same
     as total sales 350 of 400."""
     tree = ObjectiveTree(

@@ -1,10 +1,11 @@
 """Frappe HRMS appraisal cases F1-F5, F15-F21 pinned in perfcore's review semantics.
 
-Source of every number: anchors-oss.md (c) "Frappe HRMS fixture" — template "Engineering": KRAs
-Quality 30 %, Development 70 %; criteria Problem Solving 70 %, Excellence 30 %; cycle Q1 2022.
-Frappe stores a rating as a fraction of 5 stars, so 0.8 → 4 stars and 0.7 → 3.5 stars; we use the
-scale 0..5 in half steps. Where perfcore deliberately differs (missing components count as 0 in
-Frappe; several feedbacks per reviewer), a separate test says so and cites semantics.md.
+Source of every number: Frappe HRMS's appraisal tests (https://github.com/frappe/hrms) — template
+"Engineering": KRAs Quality 30 %, Development 70 %; criteria Problem Solving 70 %, Excellence 30 %;
+cycle Q1 2022. Frappe stores a rating as a fraction of 5 stars, so 0.8 → 4 stars and 0.7 → 3.5
+stars; we use the scale 0..5 in half steps. Where perfcore deliberately differs (missing components
+count as 0 in Frappe; several feedbacks per reviewer), a separate test says so and states perfcore's
+rule.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def emp1_review(review_id: str = "R1", subject: str = "emp1") -> Review:
 def test_f1_manual_kra_rating_gives_goal_score_3_6_and_final_3_6_not_1_2() -> None:
     """F1: Quality 5 (30 %) and Development 3 (70 %) earn 1.5 + 2.1 = 3.6. Frappe's final is
     3.6/3 = 1.2 because missing self and feedback count as 0; perfcore excludes components with no
-    value and renormalises (semantics.md "Reviews": a disabled/missing component is excluded,
+    value and renormalises (perfcore's rule: a disabled/missing component is excluded,
     never counted as zero), so the final is 3.6 and the renormalisation is reported."""
     r = emp1_review().rate_manager({"Quality": 5, "Development": 3}, by="mgr", at=at(2))
     assert r.manager_assessment is not None
@@ -136,9 +137,9 @@ def test_f4_two_reviewers_average_3_575() -> None:
 
 
 def test_f4_differs_same_reviewer_twice_counts_once_latest_replaces() -> None:
-    """Frappe accepts both documents from one reviewer and averages 3.575 (anchors-oss.md b.1:
-    "No limit on the number of feedback docs per reviewer"). perfcore: one vote per reviewer,
-    the latest replaces (semantics.md "Reviews"), so the average is the second vote, 3.3."""
+    """Frappe accepts both documents from one reviewer and averages 3.575 (Frappe HRMS
+    sets no limit on feedback documents per reviewer). perfcore: one vote per reviewer,
+    the latest replaces (perfcore's rule), so the average is the second vote, 3.3."""
     r = (
         emp1_review()
         .add_feedback("emp2", {"Problem Solving": 4, "Excellence": "3.5"}, at=at(2))
@@ -151,7 +152,7 @@ def test_f4_differs_same_reviewer_twice_counts_once_latest_replaces() -> None:
 
 def test_f5_withdrawing_the_only_feedback_excludes_the_peer_component_instead_of_zero() -> None:
     """F5: cancelling the only feedback (3.85) sets Frappe's average to 0.0, which would pull the
-    final down. perfcore: the peer component has no value and is excluded (semantics.md)."""
+    final down. perfcore: the peer component has no value and is excluded (perfcore's rule)."""
     r = (
         emp1_review()
         .rate_manager({"Quality": 5, "Development": 3}, by="mgr", at=at(2))

@@ -148,7 +148,7 @@ def test_indicator_score_outside_the_scale_is_refused() -> None:
 
 
 def test_disabled_component_is_excluded_not_counted_as_zero() -> None:
-    """semantics.md "Reviews": disabled excluded, never zero. Indicator 4 (w 60) and manager 3
+    """perfcore's rule: disabled excluded, never zero. Indicator 4 (w 60) and manager 3
     (w 40) with self disabled: (0.6·4 + 0.4·3) = 3.6, not (2.4 + 1.2 + 0)/… ."""
     config = ScoringConfig(
         components=(

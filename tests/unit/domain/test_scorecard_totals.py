@@ -1,7 +1,7 @@
 """Scorecards: weighted totals, caps, N/A renormalisation, objective scores, explanations.
 
-Reference numbers: shared/research/anchors-domain.md §2.3 and §2.4, anchors-oss.md (b.1)/(b.5)/(c),
-semantics.md ("Numbers", "Progress, attainment, scoring").
+Reference numbers: worked by hand, and the Frappe HRMS (https://github.com/frappe/hrms) and Horilla
+(https://github.com/horilla-opensource/horilla) cases; perfcore's rules for numbers and scoring.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ SCORES = {"a": 110, "b": 85, "c": 100, "d": 130}
 
 
 def test_weighted_total_matches_the_reference() -> None:
-    # anchors-domain.md §2.3 [CALC]: w = .4/.3/.2/.1, s = 110/85/100/130 -> 102.5
+    # Worked by hand: w = .4/.3/.2/.1, s = 110/85/100/130 -> 102.5
     card = build_scorecard(ME, MARCH, percent_card(), SCORES, WEIGHTS)
     assert card.total == Decimal("102.5")
     assert card.excluded == ()
@@ -55,7 +55,7 @@ def test_weighted_total_matches_the_reference() -> None:
 
 
 def test_per_indicator_cap_applies_before_weighting() -> None:
-    # anchors-domain.md §2.3 [CALC]: with per-KPI cap 120 -> 101.5
+    # Worked by hand: with per-KPI cap 120 -> 101.5
     card = build_scorecard(ME, MARCH, percent_card(cap=120), SCORES, WEIGHTS)
     assert card.total == Decimal("101.5")
     d = card.line("d")
@@ -65,8 +65,8 @@ def test_per_indicator_cap_applies_before_weighting() -> None:
 
 
 def test_frappe_weighted_ratings_are_exactly_3_85() -> None:
-    # semantics.md: 0.8*5*0.7 + 0.7*5*0.3 is 3.85, not 3.8499999 (Frappe F2 self score,
-    # anchors-oss.md (c)). Ratings 0.8 and 0.7 of 5 stars, weights 70 % and 30 %.
+    # perfcore's rule: 0.8*5*0.7 + 0.7*5*0.3 is 3.85, not 3.8499999 (Frappe F2 self score).
+    # Ratings 0.8 and 0.7 of 5 stars, weights 70 % and 30 %.
     stars = BandTable([(0, 0), (5, 5)])
     versions = {
         "problem_solving": version(target=None, scoring=stars),
@@ -82,7 +82,7 @@ def test_frappe_weighted_ratings_are_exactly_3_85() -> None:
 
 
 def test_a_line_without_a_value_is_excluded_and_the_renormalisation_is_reported() -> None:
-    # semantics.md: sum w*s / sum w over indicators with a value; the exclusion is reported.
+    # perfcore's rule: sum w*s / sum w over indicators with a value; the exclusion is reported.
     values = {"a": 110, "b": IndicatorValue("b", None, diagnostics=["no 'output' evidence"])}
     values |= {"c": 100, "d": 130}
     card = build_scorecard(ME, MARCH, percent_card(), values, WEIGHTS)
@@ -153,7 +153,7 @@ def test_an_objective_without_any_value_drops_out_and_is_reported() -> None:
 
 
 def test_okr_objective_is_the_mean_of_its_key_results() -> None:
-    # anchors-domain.md §2.4 [CALC]: KRs 0.5, 1.0, 0.4 -> objective 0.6333
+    # Worked by hand: KRs 0.5, 1.0, 0.4 -> objective 0.6333
     grade = BandTable([(0, 0), (1, 1)])
     versions = {k: version(target=None, scoring=grade) for k in ("kr1", "kr2", "kr3")}
     card = build_scorecard(
@@ -171,7 +171,7 @@ def test_okr_objective_is_the_mean_of_its_key_results() -> None:
 
 
 def test_horilla_h1_h4_attainment_agrees_with_ratio_scoring() -> None:
-    # anchors-oss.md (c) H1: start 0, current 5, target 10 -> 50 %; H4: 15 of 10 -> 150 %.
+    # Horilla case H1: start 0, current 5, target 10 -> 50 %; H4: 15 of 10 -> 150 %.
     card = build_scorecard(ME, MARCH, {"kr": version(target=10)}, {"kr": 5})
     assert card.line("kr").attainment_percent == Decimal("50.00")
     card = build_scorecard(ME, MARCH, {"kr": version(target=10)}, {"kr": 15})
@@ -345,7 +345,7 @@ def test_a_value_from_another_version_is_flagged_on_the_line() -> None:
 
 
 def test_weights_that_must_sum_to_100_are_checked_exactly_and_the_total_reported() -> None:
-    # semantics.md "Weights"; Frappe F15 (anchors-oss.md (c)): 30 + 69.99 -> error; 30 + 70 -> OK.
+    # perfcore's rule; Frappe F15: 30 + 69.99 -> error; 30 + 70 -> OK.
     with pytest.raises(InvalidWeight) as err:
         check_weights({"quality": 30, "development": "69.99"}, require_total=100)
     assert err.value.field == "weights"

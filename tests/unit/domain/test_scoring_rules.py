@@ -1,4 +1,4 @@
-"""Scoring rules pinned to shared/research/anchors-domain.md §2.1-2.2 and semantics.md."""
+"""Scoring rules pinned to the sources in perfcore.domain.scoring and numbers worked by hand."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def test_attainment_ratio_is_actual_over_target_unclamped() -> None:
 
 @pytest.mark.parametrize("target", [0, -1, "-0.5"])
 def test_ratio_scoring_refuses_a_target_at_or_below_zero(target: object) -> None:
-    # semantics.md: "Ratio scoring with a target <= 0 is refused; a band table is required there."
+    # perfcore's rule: no ratio scoring for a target <= 0; such an indicator needs a band table.
     with pytest.raises(InvalidScoring) as err:
         AttainmentRatio(target)
     assert err.value.field == "target"
@@ -51,7 +51,7 @@ def test_lower_is_better_ratio_variants_refuse_a_target_at_or_below_zero(
 
 
 def test_inverse_and_reflection_match_the_scrap_example() -> None:
-    # anchors-domain.md §2.1 [CALC]: T = 2.0 %, A = 2.4 % -> T/A = 0.833333; 2 - A/T = 0.80.
+    # Worked by hand: T = 2.0 %, A = 2.4 % -> T/A = 0.833333; 2 - A/T = 0.80.
     assert quantize(InverseRatio("2.0").score(Decimal("2.4")), 6) == Decimal("0.833333")
     assert Reflection("2.0").score(Decimal("2.4")) == Decimal("0.8")
 
@@ -78,7 +78,7 @@ def test_inverse_ratio_at_zero_actual_scores_the_cap_or_is_refused() -> None:
 @pytest.mark.parametrize(
     ("baseline", "target", "actual", "expected"),
     [
-        # increasing target: 20 -> 100 (okr-tracker O2 numbers, anchors-oss.md (c)), unclamped
+        # increasing target: 20 -> 100 (okr-tracker O2 numbers), unclamped
         (20, 100, 100, "1"),
         (20, 100, 0, "-0.25"),
         (20, 100, -20, "-0.5"),
@@ -92,7 +92,7 @@ def test_inverse_ratio_at_zero_actual_scores_the_cap_or_is_refused() -> None:
 def test_baseline_progress_is_stored_unclamped_and_works_for_decreasing_targets(
     baseline: int, target: int, actual: int, expected: str
 ) -> None:
-    # semantics.md: progress = (current - baseline) / (target - baseline), unclamped.
+    # perfcore's rule: progress = (current - baseline) / (target - baseline), unclamped.
     assert BaselineProgress(baseline, target).score(Decimal(actual)) == Decimal(expected)
 
 
@@ -128,7 +128,7 @@ def test_target_range_refuses_inverted_bounds_and_non_positive_falloff() -> None
     [(85, "0"), (90, "50"), (95, "75"), (100, "100"), (110, "150"), (120, "200"), (130, "200")],
 )
 def test_meridian_style_band_table(attained: int, payout: str) -> None:
-    # anchors-domain.md §2.2 [CALC] points (90,50) (100,100) (120,200).
+    # Worked by hand: points (90,50) (100,100) (120,200).
     table = BandTable([(90, 50), (100, 100), (120, 200)])
     assert table.score(Decimal(attained)) == Decimal(payout)
 
@@ -146,7 +146,7 @@ def test_meridian_style_band_table(attained: int, payout: str) -> None:
     ],
 )
 def test_lower_is_better_scrap_band_table(scrap: str, score: str) -> None:
-    # anchors-domain.md §2.2 [CALC] scrap %: (1.0,150) (2.0,100) (3.0,50), >3.0 -> 0, <=1.0 -> 150.
+    # Worked by hand, scrap %: (1.0,150) (2.0,100) (3.0,50), >3.0 -> 0, <=1.0 -> 150.
     table = BandTable([("1.0", 150), ("2.0", 100), ("3.0", 50)], direction="lower_is_better")
     assert table.score(Decimal(scrap)) == Decimal(score)
 
@@ -156,7 +156,8 @@ def test_lower_is_better_scrap_band_table(scrap: str, score: str) -> None:
     [(79, "0"), (80, "40"), (90, "45"), (100, "50"), (110, "65"), (120, "80"), (130, "80")],
 )
 def test_sec_edgar_ceo_plan_payout_curve_with_cliff_at_80(attained: int, pct_of_base: str) -> None:
-    # anchors-domain.md §2.2 [SRC, SEC EDGAR exhibit] target incentive 50 % of base; <80 % -> 0;
+    # SEC EDGAR exhibit (https://www.sec.gov/Archives/edgar/data/862831/000095015206002115/
+    # l17984aexv10w20.htm): target incentive 50 % of base; <80 % -> 0;
     # 80-100 % -> attainment x 50 %; 100-120 % -> +1.5 pp per point; capped at 80 %.
     curve = BandTable([(80, 40), (100, 50), (120, 80)])
     assert curve.score(Decimal(attained)) == Decimal(pct_of_base)

@@ -1,6 +1,6 @@
 """The visibility policy: self (release-gated), manager subtree, HR scope, nobody else.
 
-semantics.md "Reviews": employees see their own released results; managers see their reporting
+perfcore's rule: employees see their own released results; managers see their reporting
 subtree; HR sees its scope; nobody else. Release can be gated by date. Anonymous peer feedback
 hides reviewer identity from the subject. A finalized review is immutable without reopen.
 """

@@ -39,7 +39,7 @@ def _kind(value: object) -> str:
 
 
 def test_first_pass_yield_is_good_parts_over_inspected_parts() -> None:
-    """ISO 22400-2 first pass yield = GP/IP (anchors-domain.md §3.2); 1,043 of 1,050 inspected."""
+    """ISO 22400-2 first pass yield = GP/IP; 1,043 of 1,050 inspected."""
     fpy = compile("good_qty / inspected_qty", {"good_qty": "number", "inspected_qty": "number"})
     value = fpy.evaluate({"good_qty": 1043, "inspected_qty": 1050})
     assert value == Decimal("0." + "9933" + "3" * 30)  # 34 significant digits
@@ -47,13 +47,13 @@ def test_first_pass_yield_is_good_parts_over_inspected_parts() -> None:
 
 
 def test_first_pass_yield_without_inspections_has_no_value_not_zero() -> None:
-    """semantics.md: division by zero yields "no value", never an exception and never 0."""
+    """perfcore's rule: division by zero yields "no value", never an exception and never 0."""
     fpy = compile("good_qty / inspected_qty", {"good_qty": "number", "inspected_qty": "number"})
     assert fpy.evaluate({"good_qty": 0, "inspected_qty": 0}) is None
 
 
 def test_oee_t2_reference_case() -> None:
-    """anchors-domain.md §3.3 T2: PBT 480, APT 420, PRU 1, PQ 400, GQ 380 -> OEE 0.791667."""
+    """waycalculator OEE example: PBT 480, APT 420, PRU 1, PQ 400, GQ 380 -> OEE 0.791667."""
     oee = compile(
         "(apt / pbt) * (pru * pq / apt) * (gq / pq)",
         dict.fromkeys(["apt", "pbt", "pru", "pq", "gq"], "number"),
@@ -63,7 +63,7 @@ def test_oee_t2_reference_case() -> None:
 
 
 def test_oee_t5_reference_case_is_exact() -> None:
-    """anchors-domain.md §3.3 T5: 96.00 % x 87.50 % x 99.33 % -> OEE exactly 0.8344."""
+    """GE Vernova Proficy OEE example: 96.00 % x 87.50 % x 99.33 % -> OEE exactly 0.8344."""
     oee = compile(
         "(apt / pbt) * (pru * pq / apt) * (gq / pq)",
         dict.fromkeys(["apt", "pbt", "pru", "pq", "gq"], "number"),
@@ -83,7 +83,7 @@ def test_customer_value_is_visits_times_conversion_times_order_value() -> None:
 
 
 def test_safety_points_condition() -> None:
-    """mission.md scenario 5 / anchors-expressions.md §7: the IncentiveRule `when`."""
+    """Safety behaviour points: the IncentiveRule `when`."""
     rule = compile(
         "safety_points >= 100 and incidents_30d == 0",
         {"safety_points": "number", "incidents_30d": "number"},
@@ -111,7 +111,7 @@ def test_hazard_rectification_within_48_hours() -> None:
 
 
 def test_decimal_arithmetic_is_exact() -> None:
-    """semantics.md: 0.8*5*0.7 + 0.7*5*0.3 is 3.85, not 3.8499999."""
+    """perfcore's rule: 0.8*5*0.7 + 0.7*5*0.3 is 3.85, not 3.8499999."""
     assert ev("0.8*5*0.7 + 0.7*5*0.3", {}) == Decimal("3.85")
     assert ev("0.1 + 0.2 == 0.3", {}) is True
 

@@ -1,5 +1,5 @@
 """The calibration grid shows per-rater bias statistics and flags next to the normalisation
-suggestions (semantics.md "Calibration"; formulas anchors-domain.md §1.5: t_j = (m_j − M) /
+suggestions (perfcore's rule; formulas as in docs/calibration.md: t_j = (m_j − M) /
 (S/√n_j), RR_j = s_j/S, ddof = 0, flag |t| > 2 when n ≥ 5, RR < 0.5; raters with fewer than 4
 ratings suppressed). Expected numbers are computed here with the statistics module."""
 

@@ -12,7 +12,8 @@ Modules (import from them directly):
 * :mod:`.normalise`  — z-score, mean shift, ratio, min–max, percentile rank, shrinkage.
 * :mod:`.bias`       — leniency t, range restriction, central tendency, Δ and χ², halo.
 
-Sources: anchors-domain.md §1.1–1.6; the HR-partner guide is docs/calibration.md.
+Sources: the HR-partner guide docs/calibration.md, whose §8 names the studies and vendor pages
+behind each rule and marks perfcore's own choices.
 """
 
 __all__: list[str] = []

@@ -6,7 +6,8 @@ rating) — never on per-pair objects. Statistics are IEEE doubles (they involve
 exact arithmetic is kept where head-counts matter (guidelines.py).
 
 ddof: standard deviations and variances use **ddof = 0** (population form, divide by n) unless a
-function says otherwise; anchors-domain.md §1.4 states its golden vectors with ddof = 0.
+function says otherwise (perfcore's rule); the worked two-team example in docs/calibration.md uses
+ddof = 0.
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ class TeamStats:
 
     Attributes:
         n, mean, sd, minimum, maximum: per rater index (mean/sd/min/max are NaN when n = 0).
-        pop_n, pop_mean, pop_sd: over all ratings (M and S in anchors-domain.md §1.4).
+        pop_n, pop_mean, pop_sd: over all ratings (M and S in :mod:`.normalise`).
         ddof: delta degrees of freedom used for ``sd`` and ``pop_sd``.
     """
 

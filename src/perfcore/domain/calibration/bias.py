@@ -1,4 +1,4 @@
-"""Rater-bias statistics and flags (anchors-domain.md §1.5, Proposal thresholds).
+"""Rater-bias statistics and flags (default thresholds are perfcore's own; docs/calibration.md §8).
 
 Per rater j (team of n_j ratings, mean m_j, SD s_j; population M, S; ddof = 0):
 
@@ -50,7 +50,7 @@ __all__ = [
 
 @frozen
 class BiasThresholds:
-    """Thresholds for flags (Proposal values from anchors-domain.md §1.5 unless noted).
+    """Thresholds for flags (perfcore's own defaults unless noted).
 
     Attributes:
         leniency_t: flag |t_j| above this (2.0).
@@ -115,7 +115,7 @@ def chi2_sf(x: float, df: int) -> float:
     """Upper-tail probability P(χ²_df ≥ x) for integer ``df`` ≥ 1, closed form.
 
     Even df: e^(−x/2)·Σ_{i<df/2} (x/2)^i/i!. Odd df: erfc(√(x/2)) + e^(−x/2)·Σ_{i=1}^{(df−1)/2}
-    (x/2)^(i−1/2)/Γ(i+1/2). For df = 2 this is e^(−x/2) (anchors-domain.md §1.5).
+    (x/2)^(i−1/2)/Γ(i+1/2). For df = 2 this is e^(−x/2).
 
     Raises:
         InvalidValue: ``df`` < 1 (field ``df``).

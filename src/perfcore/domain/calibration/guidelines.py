@@ -1,7 +1,9 @@
 """Distribution guidelines: per-bucket share constraints, live check and exact allocation.
 
-Source: anchors-domain.md §1.3 (SuccessFactors-style operators ``= < <= > >= between`` and the
-"add/remove N subjects" hint; largest-remainder allocation). All arithmetic is exact
+Source: SAP SuccessFactors distribution guidelines (operators ``= < <= > >= between`` and the
+"add/remove N subjects" hint; SAP KBA 3045355,
+https://userapps.support.sap.com/sap/support/knowledge/en/3045355); counts are allocated with the
+largest-remainder (Hamilton) method. All arithmetic is exact
 (:class:`~fractions.Fraction`): ``13 × 0.2`` is exactly ``13/5``, never ``2.6000000000000001``.
 
 A guideline is *guidance with warnings* (O'Boyle & Aguinis 2012 found performance is Paretian, not
@@ -220,7 +222,7 @@ def allocate(
 
     ``shares`` is ordered low → high and must sum to 1. Each bucket gets ⌊N·g⌋; the seats left
     go one each to the largest fractional parts. Equal remainders go to the higher bucket first
-    (``tie="higher_first"``, the default) or the lower one. Source: anchors-domain.md §1.3 [CALC]:
+    (``tie="higher_first"``, the default — perfcore's rule) or the lower one. Worked by hand:
     13 people at 20/70/10 → 3/9/1. The result always sums to ``total``.
 
     Raises:

@@ -1,6 +1,6 @@
 """The 9-box grid: calibrated performance (x) × potential (y), each bucketed low/mid/high
 through an explicit :class:`~perfcore.domain.calibration.scale.BucketMapping`
-(anchors-domain.md §1.2 — e.g. ``{1, 2} → L, {3} → M, {4, 5} → H``). Box names are not
+(e.g. ``{1, 2} → L, {3} → M, {4, 5} → H``). Box names are not
 standardised across vendors, so labels are configuration; the defaults below are our own words.
 """
 

@@ -1,11 +1,11 @@
-"""Normalisation *suggestions* for rater leniency/severity (anchors-domain.md §1.4).
+"""Normalisation *suggestions* for rater leniency/severity (sources: docs/calibration.md §8).
 
 Nothing here overwrites a rating. Each method returns a :class:`Suggestions` — one float (or
 ``None``) per input rating plus, per rater that was not normalised, the reason. The committee
 decides; the chosen value, the suggested value and the method go on the adjustment event
 (session.py).
 
-Notation (§1.4): r rating; rater (team) j with n_j ratings, mean m_j, SD s_j; population mean M
+Notation: r rating; rater (team) j with n_j ratings, mean m_j, SD s_j; population mean M
 and SD S over all ratings. ddof = 0 (population SD) unless ``ddof=1`` is passed to
 :func:`~perfcore.domain.calibration.batch.team_stats`.
 

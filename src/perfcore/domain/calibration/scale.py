@@ -1,4 +1,4 @@
-"""Rating scales and explicit value → bucket mappings (anchors-domain.md §1.2, §1.3).
+"""Rating scales and explicit value → bucket mappings.
 
 A :class:`RatingScale` says which calibrated values are legal (``1..5`` in steps of 1, or
 ``1..4`` in steps of 0.5). A :class:`BucketMapping` turns a rating into a named bucket — the
@@ -68,7 +68,7 @@ class BucketMapping:
         mapping: rating value (Decimal) → bucket name.
         order: bucket names from lowest to highest.
 
-    The mapping is configuration, never inferred (anchors-domain.md §1.2: e.g.
+    The mapping is configuration, never inferred (perfcore's rule; e.g.
     ``{1, 2} → L, {3} → M, {4, 5} → H`` for a 9-box axis).
 
     Raises (on construction):

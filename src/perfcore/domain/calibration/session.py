@@ -1,4 +1,4 @@
-"""Calibration cycles and sessions (semantics.md "Calibration"; anchors-domain.md §1.1, §1.6).
+"""Calibration cycles and sessions (after SAP SuccessFactors and 15Five; docs/calibration.md §8).
 
 State machine (linear, no way back)::
 
@@ -44,7 +44,7 @@ __all__ = [
 
 
 class SessionState(enum.StrEnum):
-    """Session life cycle (semantics.md "Calibration"): DRAFT → OPEN (pre-calibration, rater
+    """Session life cycle (perfcore's rule): DRAFT → OPEN (pre-calibration, rater
     edits frozen) → IN_SESSION → LOCKED → PUBLISHED, one step at a time; a move out of
     order raises :class:`~perfcore.domain.errors.InvalidTransition` naming the allowed state."""
 

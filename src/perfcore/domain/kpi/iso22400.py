@@ -133,7 +133,9 @@ def utilization_efficiency(apt: Number, aubt: Number) -> Decimal | None:
 def availability(apt: Number, pbt: Number) -> Decimal | None:
     """ISO 22400-2 availability = APT / PBT (higher is better).
 
-    Example (anchors-domain.md §3.3 T2): APT 420 min, PBT 480 min → 0.875.
+    Example (waycalculator's OEE calculator,
+    https://waycalculator.com/tool/Overall-Equipment-Effectiveness-OEE-Calculator.php): APT 420 min,
+    PBT 480 min → 0.875.
     """
     return _ratio(apt, "APT", pbt, "PBT")
 
@@ -170,8 +172,8 @@ def oee(
 def oee_index(pbt: Number, apt: Number, pru: Number, pq: Number, gq: Number) -> Decimal | None:
     """ISO 22400-2 OEE index from elements, exactly: (APT/PBT)·(PRU·PQ/APT)·(GQ/PQ).
 
-    Example (anchors-domain.md §3.3 T2): PBT 480, APT 420, PRU 1, PQ 400, GQ 380 → 380/480 =
-    0.791667 (6 dp). ``None`` when PBT, APT or PQ is 0.
+    Example (waycalculator's OEE calculator, see :func:`availability`): PBT 480, APT 420, PRU 1,
+    PQ 400, GQ 380 → 380/480 = 0.791667 (6 dp). ``None`` when PBT, APT or PQ is 0.
     """
     b, a, r, p, g = (
         Fraction(_el(pbt, "PBT")),
@@ -220,7 +222,8 @@ def oee_breakdown(pbt: Number, apt: Number, pru: Number, pq: Number, gq: Number)
     """Availability, effectiveness, quality ratio and OEE (ISO 22400-2) in one call.
 
     Warns when effectiveness exceeds 1 (usually a wrong PRU) or good quantity exceeds produced
-    quantity (anchors-domain.md §3.3 implementation rules).
+    quantity (auditability guidance at
+    https://connect981.com/faqs/how-can-we-make-iso-22400-kpi-calculations-auditable).
     """
     a = availability(apt, pbt)
     e = effectiveness(pru, pq, apt)
@@ -282,7 +285,7 @@ def first_pass_yield(gp: Number, ip: Number) -> Decimal | None:
     """ISO 22400-2 first pass yield = GP / IP (higher is better).
 
     Over many inspections this is the ratio of the summed GP and IP, never the mean of per-lot
-    yields (semantics.md "Numbers").
+    yields (ISO 22400-2 defines the KPI over the elements; see the module docstring).
     """
     return _ratio(gp, "GP", ip, "IP")
 

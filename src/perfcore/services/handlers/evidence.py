@@ -5,7 +5,7 @@ quarantined with a reason — read = accepted + rejected + duplicates, reported 
 ``SourceSynced``. Accepted records emit ``EvidenceRecorded`` with the period keys they touch, so
 that scorecards are refreshed only for those (subject, period) pairs.
 
-Corrections (semantics.md "Evidence"): version n+1 of a record supersedes version n, which stays
+Corrections (perfcore's rule): version n+1 of a record supersedes version n, which stays
 stored for audit; the refresh touches the period of the old *and* the new version. A correction
 that does not follow the current version is a conflict, quarantined with the reason. Periods that
 are closed (``ClosePeriod``) are not re-scored by new evidence: the pair is *held* (listed on the
