@@ -89,8 +89,8 @@ def test_sync_exits_1_when_every_row_of_a_source_is_rejected(project: Path) -> N
     assert "  2 × inspections: fields.inspected: 'n/a' is not a number" in out
     assert err.splitlines() == [
         "error: every row of source 'inspections' (2 of 2) was rejected",
-        "hint: the plan's source mapping (id, subject, occurred_at, fields) or the file is wrong: "
-        "see the reasons above",
+        "hint: see the reasons above; when every row fails the same way, the plan's source "
+        "mapping (id, subject, occurred_at, fields) or the file is usually wrong",
     ]
 
 
@@ -125,3 +125,16 @@ def test_a_bad_row_read_again_from_another_line_is_quarantined_once(project: Pat
     [group] = json.loads(out)
     assert group["count"] == 1  # the same record, although it moved from line 3 to line 4
     assert group["example"].startswith("inspections.csv:3: ")  # where it was first seen
+
+
+def test_an_example_with_a_multi_line_cell_stays_on_one_line(project: Path) -> None:
+    write_rows(project, ["2025-03-03,E1,L1,120,116\n", '2025-03-04,E1,"L\n2",n/a,111\n'])
+    code, out, _ = run("sync")
+    assert code == 0
+    code, out, _ = run("quarantine", "--json")
+    [group] = json.loads(out)
+    # the row starts on line 3 and ends on line 4 (where the reader is when it has read it)
+    assert (
+        group["example"]
+        == "inspections.csv:4: date=2025-03-04, leader=E1, line=L⏎2, inspected=n/a, good=111"
+    )

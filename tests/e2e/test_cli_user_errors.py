@@ -237,3 +237,41 @@ def test_a_missing_source_file_says_where_it_was_looked_for(project: Path) -> No
         "hint: check config.path of the plan source: a relative path is looked up next to the "
         f"plan file, then in the working directory ({project})"
     )
+
+
+def test_data_never_turns_into_emoji_and_an_empty_subject_is_refused(project: Path) -> None:
+    assert run("sync")[0] == 0
+    code, lines = run("score", "--period", "2025-03", "--subject", "person::smile:")
+    assert code == 1
+    assert (
+        lines[0] == "error: --subject person::smile:: no evidence for this subject in the database"
+    )
+    code, lines = run("score", "--period", "2025-03", "--subject", "")
+    assert code == 1
+    assert lines[0].startswith("error: --subject: '' is not a subject reference")
+
+
+def test_a_csv_of_blank_lines_has_no_header_row(project: Path) -> None:
+    (project / "data" / "inspections.csv").write_text("\n\n", encoding="utf-8")
+    code, lines = run("sync")
+    assert code == 1
+    assert lines[0] == "error: data/inspections.csv is empty: no header row"
+
+
+def test_an_unsupported_database_gets_a_hint(project: Path) -> None:
+    code, lines = run("score", "--period", "2025-03", "--db", "mysql://u@h/db")
+    assert code == 1
+    assert lines == [
+        "error: storage: unsupported database 'mysql' (valid: sqlite or postgresql)",
+        "hint: --db takes a SQLite file path or postgresql://user@host/db",
+    ]
+
+
+@pytest.mark.parametrize("when", ["9999-12-30T00:00+00:00", "0001-01-01T00:00+00:00"])
+def test_a_now_far_outside_any_real_history_is_refused(project: Path, when: str) -> None:
+    code, lines = run("sync", "--now", when)
+    assert code == 1
+    assert lines == [
+        f"error: --now {when!r} is out of range",
+        "hint: give a time between the years 1900 and 2999",
+    ]

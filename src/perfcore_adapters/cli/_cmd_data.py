@@ -100,8 +100,8 @@ def sync(
             names = ", ".join(f"{r.source!r} ({r.rejected:,} of {r.read:,})" for r in all_bad)
             fail(
                 f"every row of source {names} was rejected",
-                "the plan's source mapping (id, subject, occurred_at, fields) or the file is "
-                "wrong: see the reasons above",
+                "see the reasons above; when every row fails the same way, the plan's source "
+                "mapping (id, subject, occurred_at, fields) or the file is usually wrong",
             )
 
     guarded(run)
@@ -178,7 +178,7 @@ def score(
 
     def run() -> None:
         the_period = Period.parse(period, field="--period")
-        ref = SubjectRef.parse(subject, field="--subject") if subject else None
+        ref = SubjectRef.parse(subject, field="--subject") if subject is not None else None
         runtime = open_runtime(db, plan, must_exist=True)
         ensure_data(runtime)
         if ref is not None:

@@ -45,8 +45,9 @@ __all__ = [
 DEFAULT_DB = "perfcore.db"
 """The database file used when ``--db`` is not given (in the working directory)."""
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# emoji=False: data (keys such as ``mes:A:r2``, names) must never turn into emoji
+console = Console(highlight=False, emoji=False)
+err_console = Console(stderr=True, highlight=False, emoji=False)
 
 DbOpt = Annotated[
     str,
@@ -96,6 +97,8 @@ def _hint_for(exc: PerfcoreError) -> str:
         option = getattr(exc, "field", "") or ""
         if option.startswith("--"):  # a command-line option the user typed
             return f"check {option}; `--help` after the command shows what it takes"
+        if option == "storage":  # a --db URL
+            return "--db takes a SQLite file path or postgresql://user@host/db"
     return ""
 
 
@@ -234,6 +237,8 @@ def parse_now(now: str | None) -> dt.datetime | None:
         fail(f"--now {now!r} is not an ISO 8601 time", "e.g. 2015-03-12T12:00+06:00")
     if value.tzinfo is None:
         fail(f"--now {now!r} has no time zone", "add an offset, e.g. +00:00")
+    if not 1900 <= value.year <= 2999:
+        fail(f"--now {now!r} is out of range", "give a time between the years 1900 and 2999")
     return value
 
 

@@ -158,7 +158,7 @@ def read_csv(path: Path, encoding: str = "utf-8-sig") -> list[dict[str, str]]:
             "re-save it as UTF-8, or set `encoding:` in the plan source's config "
             "(a codec name such as latin-1 or cp1252, or auto to detect it)",
         )
-    if header is None:
+    if not header:  # nothing, or only blank lines
         fail(
             f"{path} is empty: no header row",
             "a CSV source starts with a header row naming its columns; a file with only the "

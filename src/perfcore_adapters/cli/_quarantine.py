@@ -50,7 +50,9 @@ def _example(record: QuarantinedRecord, width: int = 70) -> str:
     cut at ``width`` characters."""
     payload = record.payload
     text = ", ".join(
-        f"{k}={v}" for k, v in payload.items() if v not in ("", None) and k != SOURCE_LINE
+        f"{k}={v}".replace("\r", "").replace("\n", "⏎")  # one line, even for multi-line cells
+        for k, v in payload.items()
+        if v not in ("", None) and k != SOURCE_LINE
     )
     text = text if len(text) <= width else text[: width - 1] + "…"
     where = payload.get(SOURCE_LINE)

@@ -198,6 +198,7 @@ def scenario_text(run: ScenarioRun, *, width: int, color: bool) -> str:
         force_terminal=color,
         color_system="standard" if color else None,
         highlight=False,
+        emoji=False,
     )
     if run.scenario is GARMENT:
         con.rule("[bold]Garment factory[/] — UCI 597, 1,197 real team-days, Jan-Mar 2015")
