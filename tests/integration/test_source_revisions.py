@@ -111,10 +111,11 @@ def test_stale_and_conflicting_revisions_are_quarantined_with_the_column(bus: Me
     result = ingest(bus, row("L1", 1, 8), row("L1", 2, 5))
     assert result == IngestResult(2, 0, 0, 2)
     with bus.uow as uow:
-        stale, changed = [(q.field_path, q.reason) for q in uow.evidence.quarantined()]
+        changed, stale = sorted((q.field_path, q.reason) for q in uow.evidence.quarantined())
     assert stale == ("rev", "stale revision 1 of mes/L1: revision 3 is stored "
                      "(key 'mes:L1:r3'); send a revision higher than 3")  # fmt: skip
-    assert changed[1].startswith("conflicts with the stored record 'mes:L1:r2'")
+    assert changed == ("rev", "revision 2 of mes/L1 is already stored with other values "
+                       "(key 'mes:L1:r2'); send changed values as a revision higher than 3")  # fmt: skip
     assert fpy(bus) == Decimal(7) / Decimal(10)
 
 
@@ -128,13 +129,26 @@ def test_a_bad_revision_number_is_quarantined(bus: MessageBus, bad: object) -> N
     assert q.reason == f"{bad!r} is not a revision number (valid: a whole number >= 1)"
 
 
-def test_a_revision_equal_in_content_to_the_current_version_adds_nothing(
-    bus: MessageBus,
-) -> None:
+def test_a_higher_revision_with_the_same_values_keeps_the_source_order(bus: MessageBus) -> None:
     ingest(bus, row("L1", 1, 9))
-    assert ingest(bus, row("L1", 2, 9)) == IngestResult(1, 0, 1, 0)
+    assert ingest(bus, row("L1", 5, 9)) == IngestResult(1, 1, 0, 0)  # recorded: revision 5
+    # revision 4 is older than 5 in the source system: stale, although it changes the values
+    assert ingest(bus, row("L1", 4, 7)) == IngestResult(1, 0, 0, 1)
     with bus.uow as uow:
-        assert len(uow.evidence.versions("mes", "L1")) == 1
+        assert [v.key for v in uow.evidence.versions("mes", "L1")] == ["mes:L1:r1", "mes:L1:r5"]
+    assert fpy(bus) == Decimal(9) / Decimal(10)
+
+
+def test_records_stored_before_the_version_column_count_as_revision_0(bus: MessageBus) -> None:
+    bus.handle(c.ApplyPlan(PLAN.replace("    version: rev\n", "")))
+    ingest(bus, row("L1", "", 9), row("L2", "", 10))  # no version column: keys ...:v1
+    bus.handle(c.ApplyPlan(PLAN))
+    # the same values under revision 1 confirm the stored records; changed values correct them
+    assert ingest(bus, row("L1", 1, 9), row("L2", 1, 8)) == IngestResult(2, 1, 1, 0)
+    with bus.uow as uow:
+        assert [v.key for v in uow.evidence.versions("mes", "L1")] == ["mes:L1:v1"]
+        assert [v.key for v in uow.evidence.versions("mes", "L2")] == ["mes:L2:v1", "mes:L2:r1"]
+    assert fpy(bus) == Decimal(17) / Decimal(20)
 
 
 def test_the_revision_key_escapes_like_the_default_key() -> None:

@@ -468,27 +468,36 @@ def _revision_of(key: str) -> int:
 def _revised(
     uow: AbstractUnitOfWork, ev: AcceptedEvidence, revision: int, spec: SourceSpec
 ) -> AcceptedEvidence | Rejected | None:
-    """Where revision ``revision`` of ``ev``'s record goes (sources with a ``version`` column).
+    """Where revision ``revision`` of ``ev``'s record goes (sources with a ``version`` column):
+    the record to store, a rejection (field path: the version column), or ``None`` for a
+    duplicate.
 
-    - This revision is stored already: ``ev`` under its key, for :func:`_store` to find a
-      duplicate (same content) or refuse a conflict (different content).
+    - This revision is stored already: a duplicate with the same values, else refused.
     - No version of the record is stored: an original (version 1) under the revision's key.
-    - The current stored version has the same content: ``None`` (a duplicate, nothing new).
-    - A higher revision than the current one: its correction (the next version, superseding it).
-    - A lower revision: refused as stale.
+    - A higher revision than the current one: the next version, superseding it — also when its
+      values are the same (the source's revision order is kept), except over a version stored
+      without a revision (revision 0), which the same values merely confirm.
+    - A lower revision: a duplicate with the current values, else refused as stale.
     """
     key = revision_key(ev.source, ev.external_id, revision)
     stored: AcceptedEvidence | None = uow.evidence.get_by_idempotency_key(key)
-    if stored is not None:
-        return evolve(ev, key=key, version=stored.version, supersedes=stored.supersedes)
     versions: list[AcceptedEvidence] = uow.evidence.versions(ev.source, ev.external_id)
-    if not versions:
+    current = versions[-1] if versions else None
+    have = _revision_of(current.key) if current is not None else 0
+    if stored is not None:
+        if _content(stored) == _content(ev):
+            return None
+        return Rejected(
+            f"revision {revision} of {ev.source}/{ev.external_id} is already stored with other "
+            f"values (key {key!r}); send changed values as a revision higher than {have}",
+            spec.version,
+        )
+    if current is None:
         return evolve(ev, key=key)
-    current = versions[-1]
-    if _content(current) == _content(ev):
-        return None
-    have = _revision_of(current.key)
-    if revision < have:
+    same = _content(current) == _content(ev)
+    if revision < have or (have == 0 and same):
+        if same:
+            return None
         return Rejected(
             f"stale revision {revision} of {ev.source}/{ev.external_id}: revision {have} is "
             f"stored (key {current.key!r}); send a revision higher than {have}",
