@@ -114,8 +114,11 @@ def test_stale_and_conflicting_revisions_are_quarantined_with_the_column(bus: Me
         changed, stale = sorted((q.field_path, q.reason) for q in uow.evidence.quarantined())
     assert stale == ("rev", "stale revision 1 of mes/L1: revision 3 is stored "
                      "(key 'mes:L1:r3'); send a revision higher than 3")  # fmt: skip
-    assert changed == ("rev", "revision 2 of mes/L1 is already stored with other values "
-                       "(key 'mes:L1:r2'); send changed values as a revision higher than 3")  # fmt: skip
+    assert changed == (
+        "rev",
+        "revision 2 of mes/L1 is already stored with other values (key 'mes:L1:r2'); "
+        "send changed values as a revision higher than 3",
+    )
     assert fpy(bus) == Decimal(7) / Decimal(10)
 
 
