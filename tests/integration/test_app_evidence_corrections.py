@@ -147,8 +147,10 @@ def test_correct_evidence_moving_a_record_rescores_the_old_and_the_new_period(
     moved = dt.datetime(2025, 4, 2, 9, tzinfo=UTC)
     result = bus.handle(c.CorrectEvidence(V1, {"good": 8}, occurred_at=moved))
     assert result == CorrectionResult("corrected", V2, 2, "", ("2025-03", "2025-04"), ())
-    march, april = card(bus, "2025-03"), card(bus, "2025-04")
-    assert (march.values["inspected"], march.evidence_count) == (None, 0)  # v1 no longer counts
+    with bus.uow as uow:  # v1 no longer counts: March has no evidence, so no scorecard left
+        assert uow.scorecards.get(E1, "2025-03") is None
+        assert [k for _s, k, _c in uow.scorecards.list(subject=E1)] == ["2025-04"]
+    april = card(bus, "2025-04")
     assert april.values["fpy"] == Decimal(8) / Decimal(10)
     assert april.evidence_count == 1
 

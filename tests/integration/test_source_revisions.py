@@ -173,3 +173,14 @@ def test_revisions_of_one_record_inside_one_batch_apply_in_order(bus: MessageBus
     with bus.uow as uow:
         assert [v.key for v in uow.evidence.versions("mes", "L1")] == ["mes:L1:r1", "mes:L1:r2"]
     assert fpy(bus) == Decimal(8) / Decimal(10)
+
+
+def test_a_revision_moving_the_only_record_to_another_month_leaves_no_empty_scorecard(
+    bus: MessageBus,
+) -> None:
+    ingest(bus, row("L1", 1, 9))
+    assert fpy(bus) == Decimal(9) / Decimal(10)
+    moved = {**row("L1", 2, 8), "at": "2025-04-02T09:00:00Z"}
+    assert ingest(bus, moved) == IngestResult(1, 1, 0, 0)
+    with bus.uow as uow:
+        assert [k for _s, k, _c in uow.scorecards.list(subject=E1)] == ["2025-04"]

@@ -244,7 +244,8 @@ class Correction:
 
 def test_a_correction_refreshes_both_the_old_and_the_new_period(tmp_path: object) -> None:
     """Version 2 moves a lot from March to April: March is recomputed without version 1 (which
-    no longer counts) and April with version 2 — and only those two pairs."""
+    no longer counts; with no evidence left, its scorecard is removed) and April with version 2
+    — and only those two pairs."""
     plan = _plan()
     engine = create_engine_for(f"sqlite:///{tmp_path}/fix.db")
     upgrade(engine)
@@ -266,10 +267,10 @@ def test_a_correction_refreshes_both_the_old_and_the_new_period(tmp_path: object
         assert pairs == {(SUBJECTS[0], Period.month(2025, 3)), (SUBJECTS[0], Period.month(2025, 4))}
         records = {r.period_key: r for r in refresh_dirty(uow, plan)}
         uow.commit()
-    assert records["2025-03"].values["lots"] == 0  # version 1 no longer counts
-    assert records["2025-03"].values["inspected"] is None
+    assert set(records) == {"2025-04"}  # version 1 no longer counts: nothing left in March
     assert records["2025-04"].values["fpy"] == Decimal(4) / Decimal(10)
     with uow:
+        assert uow.scorecards.get(SUBJECTS[0], "2025-03") is None
         untouched = uow.scorecards.get(SUBJECTS[1], "2025-03")
     assert untouched is not None
     assert untouched.values["fpy"] == Decimal(9) / Decimal(10)

@@ -148,6 +148,12 @@ class ScorecardRepository(Protocol[T]):
         """The scorecard, or ``None`` when it was never computed."""
         ...
 
+    def remove(self, subject: SubjectRef, period_key: str) -> bool:
+        """Delete the scorecard of ``subject`` for ``period_key`` (a recompute found no
+        evidence left for the pair, e.g. after a correction moved its only record to another
+        period); ``True`` when one was stored."""
+        ...
+
     def list(
         self, *, period_key: str | None = None, subject: SubjectRef | None = None
     ) -> builtins.list[tuple[SubjectRef, str, T]]:

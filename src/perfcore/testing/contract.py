@@ -330,6 +330,14 @@ class RepositoryContract(_UowFixtures):
                 (E1, "2025-03", make_item(2)),
             ]
             assert uow.scorecards.list(subject=E1) == [(E1, "2025-03", make_item(2))]
+        with uow_factory() as uow:
+            assert uow.scorecards.remove(E1, "2025-03") is True
+            assert uow.scorecards.remove(E1, "2025-03") is False
+            assert uow.scorecards.remove(E2, "2025-03") is False  # another period is kept
+            uow.commit()
+        with uow_factory() as uow:
+            assert uow.scorecards.get(E1, "2025-03") is None
+            assert uow.scorecards.list() == [(E2, "2025-02", make_item(3))]
 
     def test_ledger_is_append_only_and_idempotent_by_key(
         self, uow_factory: UowFactory, make_item: Callable[[int], object]

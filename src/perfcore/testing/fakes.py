@@ -283,6 +283,14 @@ class InMemoryScorecardRepository(_CopyOnWrite, Generic[T]):
         row = self._items.get((period_key, str(subject)))
         return None if row is None else _snapshot(row[1])
 
+    def remove(self, subject: SubjectRef, period_key: str) -> bool:
+        """Delete; ``True`` when one was stored."""
+        if (period_key, str(subject)) not in self._items:
+            return False
+        self._own()
+        del self._items[(period_key, str(subject))]
+        return True
+
     def list(
         self, *, period_key: str | None = None, subject: SubjectRef | None = None
     ) -> builtins.list[tuple[SubjectRef, str, T]]:

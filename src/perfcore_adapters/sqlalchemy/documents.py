@@ -189,6 +189,14 @@ class SqlScorecardRepository:
         ).first()
         return None if row is None else decode(row.doc)
 
+    def remove(self, subject: SubjectRef, period_key: str) -> bool:
+        """Delete the scorecard; ``True`` when one was stored."""
+        s = t.scorecards
+        result = self._uow.connection.execute(
+            sa.delete(s).where(s.c.period_key == period_key, subject_filter(s, subject))
+        )
+        return bool(result.rowcount)
+
     def scored_subjects(self, period_key: str) -> builtins.set[SubjectRef]:
         """The subjects with a stored scorecard for ``period_key`` (keys only, one query)."""
         s = t.scorecards

@@ -807,10 +807,13 @@ def _compute(
     periods: Sequence[Period],
     subjects: Sequence[SubjectRef] | None,
     slots: Mapping[str, Mapping[str, tuple[int, str]]] | None = None,
-) -> tuple[dict[SubjectPeriod, dict[str, IndicatorValue]], dict[SubjectPeriod, int]]:
-    """:func:`compute_values_sql` plus the evidence rows per pair (types with indicators).
-    ``slots`` (the layout, when the caller already knows it and has checked the zone) saves two
-    queries."""
+) -> tuple[
+    dict[SubjectPeriod, dict[str, IndicatorValue]], dict[SubjectPeriod, int], set[SubjectPeriod]
+]:
+    """:func:`compute_values_sql` plus the evidence rows per pair (types with indicators) and
+    the pairs that have any evidence behind their values (in the period or a cumulative window;
+    a pair only asked for through ``subjects`` may have none). ``slots`` (the layout, when the
+    caller already knows it and has checked the zone) saves two queries."""
     if slots is None:
         _check_zone(conn, plan)
         slots = read_slots(conn)
@@ -856,7 +859,8 @@ def _compute(
         for p in group:
             for etype, specs in (left if p.kind is PeriodKind.MONTH else cumulative).items():
                 _run_cumulative(conn, etype, specs, p, where_subject, batch, lowering)
-    return _assemble(plan, periods, versions_of, batch, subjects), batch.rows
+    present = set(batch.parts) | set(batch.rows_of) | set(batch.rows)
+    return _assemble(plan, periods, versions_of, batch, subjects), batch.rows, present
 
 
 def _assemble(

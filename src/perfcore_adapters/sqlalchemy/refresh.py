@@ -44,19 +44,25 @@ def score_periods(
 
     Each record holds every indicator value, the domain scorecard (``None`` when the plan has no
     objectives), the evidence count and the latest plan version; the plan repository records
-    which version scored each pair. The caller commits. Returns records in (period, subject)
-    order."""
+    which version scored each pair. A pair asked for (``subjects``) without any evidence
+    behind its values gets no scorecard: one stored earlier is removed (a correction moved its
+    last record away) and its record is left out of the result. The caller commits. Returns
+    records in (period, subject) order."""
     conn = uow.connection
     uow.evidence.flush()
     when = now or uow.now()
     if _zone_name(plan.tz) != _zone_name(uow.period_tz()):
         _check_zone(conn, plan)  # raises with the stored zone
-    values, counts = _compute(conn, plan, periods, subjects, uow.slot_layout())
+    values, counts, present = _compute(conn, plan, periods, subjects, uow.slot_layout())
     latest = uow.plans.latest()
     version = latest.number if latest is not None else 0
     by_key = {p.key: p for p in periods}
     records: list[ScorecardRecord] = []
     for (subject, key), ivalues in values.items():
+        if (subject, key) not in present:
+            if store:
+                uow.scorecards.remove(subject, key)
+            continue
         period = by_key[key]
         card = None
         if plan.scorecard:

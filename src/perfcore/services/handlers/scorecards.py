@@ -54,7 +54,9 @@ def score_into(
 ) -> ScorecardRecord:
     """Compute and store one scorecard inside an open unit of work with ``plan`` (version
     ``version``, default the latest); emits ScorecardComputed when the result changed (so
-    repeating a computation raises nothing new)."""
+    repeating a computation raises nothing new). A subject without any evidence that can count
+    for the period gets no scorecard: one stored earlier is removed (a correction moved its
+    last record to another period), and the empty record is returned unstored."""
     evidence = evidence_for(uow, plan, subject, period)
     values, card, count = score_subject(plan, subject, period, evidence)
     if version is None:
@@ -62,6 +64,9 @@ def score_into(
         version = latest.number if latest is not None else 0
     now = ctx.clock.now()
     record = ScorecardRecord(subject, period.key, version, now, values, card, count)
+    if not evidence:
+        uow.scorecards.remove(subject, period.key)
+        return record
     previous: ScorecardRecord | None = uow.scorecards.get(subject, period.key)
     uow.scorecards.put(subject, period.key, record)
     uow.plans.record_scoring(PeriodScoring(subject, period.key, version, now))
