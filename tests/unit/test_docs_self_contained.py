@@ -1,9 +1,9 @@
 """The published docs and docstrings must not send readers to the private design folder.
 
 ``shared/research/...`` and ``shared/design/...`` live next to the repository, not in it, so a user
-of the library cannot follow such a pointer — nor a bare ``anchors-<topic>.md`` or ``semantics.md``,
-which name files in that folder. Docs and docstrings cite the public primary source (standard,
-paper, vendor page, project docs) or state the rule themselves instead.
+of the library cannot follow such a pointer — nor a bare ``anchors-<topic>.md``, ``semantics.md``
+or ``mission.md``, which name files in that folder. Docs and docstrings cite the public primary
+source (standard, paper, vendor page, project docs) or state the rule themselves instead.
 """
 
 from __future__ import annotations
@@ -15,13 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 FORBIDDEN = ("shared/research", "shared/design")
-# Private research and design files cited by bare name: anchors-domain.md, anchors-oss.md ... and
-# semantics.md. A path in the repository such as docs/semantics.md would be a public page.
-FORBIDDEN_NAMES = re.compile(r"\banchors-[a-z]+\.md\b|(?<![\w/.-])semantics\.md\b")
-
-# docs/performance.md still points at shared/design/performance.md; that page is being rewritten
-# separately (not part of this change), so it is left out here until that rewrite lands.
-EXCLUDED = frozenset({Path("docs/performance.md")})
+# Private research and design files cited by bare name: anchors-domain.md, anchors-oss.md ...,
+# semantics.md and mission.md. A path in the repository such as docs/semantics.md would be public.
+FORBIDDEN_NAMES = re.compile(r"\banchors-[a-z]+\.md\b|(?<![\w/.-])(?:semantics|mission)\.md\b")
 
 
 def _checked_files() -> Iterator[Path]:
@@ -34,7 +30,7 @@ def _hits() -> list[str]:
     hits: list[str] = []
     for path in _checked_files():
         rel = path.relative_to(ROOT)
-        if rel in EXCLUDED or not path.is_file():
+        if not path.is_file():
             continue
         text = path.read_text(encoding="utf-8")
         for number, line in enumerate(text.splitlines(), start=1):
@@ -51,7 +47,12 @@ def test_checked_files_exist() -> None:
 
 
 def test_private_file_names_are_recognised() -> None:
-    for line in ("see anchors-domain.md §2.1", "(anchors-oss.md b.1)", 'semantics.md "Numbers"'):
+    for line in (
+        "see anchors-domain.md §2.1",
+        "(anchors-oss.md b.1)",
+        'semantics.md "Numbers"',
+        "mission.md scenario 3",
+    ):
         assert FORBIDDEN_NAMES.search(line), line
     for line in ("docs/performance.md", "docs/semantics.md", "my-semantics.md", "anchors.md"):
         assert not FORBIDDEN_NAMES.search(line), line

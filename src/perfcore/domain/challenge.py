@@ -1,6 +1,6 @@
 """Target challenge diagnosis: too easy, healthy or too hard — and is anyone gaming the targets?
 
-mission.md scenario 7: growth stalls both when targets are too easy (attainment consistently
+The challenge scenario: growth stalls both when targets are too easy (attainment consistently
 > 130 %) and too hard (< 70 %); at the start of each quarter manager and employee run a challenge
 diagnosis and the system recommends coaching resources; watch for managers who quietly lower
 their people's targets once data becomes transparent. The population rules are perfcore's own,

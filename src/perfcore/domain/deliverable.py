@@ -1,9 +1,10 @@
 """Deliverable requirements as declarative rules checked against file metadata.
 
-The NPI scenario (mission.md scenario 3) asks for automatic validation such as "the mould
-acceptance report must be a PDF and contain a signature page". The domain does not open files:
-an adapter extracts :class:`DeliverableMetadata` (file name, MIME type, size, pages with labels
-such as ``"signature"``) and the domain checks the declared rules against it.
+The NPI scenario (new product introduction, ``examples/npi``) asks for automatic validation
+such as "the mould acceptance report must be a PDF and contain a signature page". The domain
+does not open files: an adapter extracts :class:`DeliverableMetadata` (file name, MIME type,
+size, pages with labels such as ``"signature"``) and the domain checks the declared rules
+against it.
 
 Rules are plain data, so a plan can declare them (:func:`parse_rule`)::
 

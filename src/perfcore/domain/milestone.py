@@ -1,6 +1,6 @@
 """Milestones (the NPI scenario): owner, due date, deliverables, lateness, escalation, on-time rate.
 
-mission.md scenario 3: an electronics plant's new product introduction has a dozen milestones
+In ``examples/npi`` an electronics plant's new product introduction has a dozen milestones
 (ID freeze, mould trial complete, first material arrival, ...), each with an owner, a deliverable
 template and validation rules; a late milestone escalates to the project manager and the department
 head with a root-cause category; node weights change when customer orders change; the on-time rate

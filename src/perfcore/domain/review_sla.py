@@ -2,7 +2,7 @@
 
 An ad-hoc review is opened by a **trigger** (an alert, a quality exception, a missed milestone) and
 must be answered within an SLA measured from the triggering event — 48 h in the shop-floor
-scenario (mission.md scenario 1). Before the deadline the assignee gets **reminders** (default 24 h
+scenario (``examples/garment``). Before the deadline the assignee gets **reminders** (default 24 h
 and 4 h before); once it is breached the review **escalates** up the subject's reporting line:
 level 1 to the manager at the deadline, level 2 to the manager's manager one escalation interval
 later, and so on until the line runs out.
@@ -269,8 +269,8 @@ class SlaReport:
 
 
 def sla_report(reviews: Iterable[Review], now: dt.datetime) -> SlaReport:
-    """Summarise response times and SLA breaches at ``now`` (mission.md: "response time is itself
-    measurable"; scenario 3 reports cross-department response time in hours).
+    """Summarise response times and SLA breaches at ``now`` (response time is itself a measure:
+    the NPI scenario reports cross-department response time in hours).
 
     Raises:
         InvalidValue: ``now`` is naive.

@@ -1,6 +1,6 @@
 """IncentiveRule evaluation: conditions, reward tiers, cadence and cooldown, caps, re-runs.
 
-Scenario 5 of mission.md (safety behaviour points) and scenario 4 (sales reps, commission).
+The safety behaviour points scenario and the sales reps' commission scenario.
 Expected values are worked by hand in each test.
 """
 

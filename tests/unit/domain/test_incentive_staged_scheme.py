@@ -1,4 +1,4 @@
-"""Lean improvement proposals: staged rewards, each stage paid once (mission.md scenario 6).
+"""Lean improvement proposals: staged rewards, each stage paid once (the suggestion scheme).
 
 Savings-share stage uses the most common cash formula, 10 % of first-year savings (IRS
 Employment Trends, https://www.managementtoday.co.uk/uk-suggestions-welcome/article/411781).

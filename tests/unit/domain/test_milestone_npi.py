@@ -1,6 +1,6 @@
 """NPI milestones: deliverable rules, lateness, root cause, escalation, reweighting, on-time rate.
 
-Scenario: shared/design/mission.md scenario 3 (new product introduction in an electronics plant:
+Scenario: the NPI scenario (new product introduction in an electronics plant:
 milestones with owners, deliverable templates and validation rules such as "the mould acceptance
 report must be a PDF and contain a signature page"; late milestones escalate to the project manager
 and the department head with a root-cause category; node weights change with customer orders;
@@ -272,7 +272,7 @@ def npi_plan() -> MilestonePlan:
 
 
 def test_on_time_rate_is_on_time_completed_over_due() -> None:
-    """12 of 13 on time → 12/13 = 92.31 % (2 dp). mission.md scenario 3 reports 92.3 %, which
+    """12 of 13 on time → 12/13 = 92.31 % (2 dp). an NPI project report gives 92.3 %, which
     is what 12 of 13 gives at one decimal."""
     rate = npi_plan().on_time_rate(dt.date(2025, 3, 31))
     assert (rate.numerator, rate.denominator) == (12, 13)

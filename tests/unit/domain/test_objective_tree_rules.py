@@ -341,7 +341,7 @@ def test_target_weighting_refuses_a_negative_target() -> None:
 
 
 def test_reweighting_changes_the_parent_and_reports_it() -> None:
-    """Weights can change mid-plan (mission.md NPI: node weights change with customer orders).
+    """Weights can change mid-plan (the NPI scenario: node weights change with customer orders).
     a = 1.0, b = 0.0: weights 1:1 ⇒ 0.5, then 3:1 ⇒ 0.75."""
     tree = ObjectiveTree(
         [

@@ -1,6 +1,6 @@
 """Ad-hoc reviews: SLA deadline from the trigger, reminders, escalation up the reporting line.
 
-mission.md scenario 1: the manager must complete a short review within 48 hours of the triggering
+the shop-floor scenario: the manager must complete a short review within 48 hours of the triggering
 event. Defaults: reminders 24 h and 4 h before the deadline; escalation every 24 h after it.
 """
 

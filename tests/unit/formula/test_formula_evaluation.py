@@ -73,7 +73,7 @@ def test_oee_t5_reference_case_is_exact() -> None:
 
 
 def test_customer_value_is_visits_times_conversion_times_order_value() -> None:
-    """mission.md scenario 4; 40 quality visits x 25 % x 1,200.50 = 12,005 (computed by hand)."""
+    """the sales scenario; 40 quality visits x 25 % x 1,200.50 = 12,005 (computed by hand)."""
     cv = compile(
         "quality_visits * conversion_rate * average_order_value",
         {"quality_visits": "number", "conversion_rate": "number", "average_order_value": "number"},
@@ -97,7 +97,7 @@ def test_safety_points_condition() -> None:
 
 
 def test_hazard_rectification_within_48_hours() -> None:
-    """mission.md scenario 5: hazard-rectification closing time as a condition."""
+    """the safety scenario: hazard-rectification closing time as a condition."""
     rule = compile(
         "closed_at - opened_at <= 48h", {"closed_at": "datetime", "opened_at": "datetime"}
     )

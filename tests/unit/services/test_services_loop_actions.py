@@ -26,7 +26,7 @@ def record(bus: MessageBus, who: SubjectRef, month: int, inspected: int, good: i
 
 def test_challenge_diagnosis_flags_a_target_that_is_too_hard(perfcore_bus: MessageBus) -> None:
     # attainment = fpy / 0.95: E1 0.60 / 0.95 = 63.2 % and 0.50 / 0.95 = 52.6 % (< 70 % twice);
-    # P1 0.95 / 0.95 = 100 % twice (anchors: mission.md scenario 7 bounds 70 % / 130 %)
+    # P1 0.95 / 0.95 = 100 % twice (the default bounds 70 % / 130 %)
     record(perfcore_bus, E1, 1, 100, 60)
     record(perfcore_bus, E1, 2, 100, 50)
     record(perfcore_bus, P1, 1, 100, 95)

@@ -1,7 +1,7 @@
-"""Milestones through the bus on the domain Milestone (mission.md scenario 3, NPI): lateness in
+"""Milestones through the bus on the domain Milestone (the NPI scenario): lateness in
 plan-local days, a root cause required for a late completion, escalation to the project manager
-and the department head through the outbox, and the on-time rate (mission.md reports 92.3 %:
-12 of 13 on time = 12/13 = 0.923076… → 92.31 % at 2 dp)."""
+and the department head through the outbox, and the on-time rate (an NPI project report gives
+92.3 %: 12 of 13 on time = 12/13 = 0.923076… → 92.31 % at 2 dp)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Attainment per period = the indicator's value / its target (from the stored scorecards);
 classification by :func:`perfcore.domain.challenge.diagnose_subject` with the default policy
-(> 130 % or < 70 % over consecutive periods, mission.md scenario 7).
+(> 130 % or < 70 % over consecutive periods: perfcore's default bounds).
 """
 
 from __future__ import annotations
