@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from perfcore.domain.values import SubjectRef
-from perfcore.ports.clock import SystemClock
+from perfcore.ports.clock import FixedClock, SystemClock
 from perfcore.testing.contract import (
     ClockContract,
     IdentityResolverContract,
@@ -54,6 +54,18 @@ class TestSystemClock(ClockContract):
     @pytest.fixture
     def clock(self) -> SystemClock:
         return SystemClock()
+
+
+class TestFixedClock(ClockContract):
+    @pytest.fixture
+    def clock(self) -> FixedClock:
+        return FixedClock(dt.datetime(2015, 3, 12, 12, tzinfo=dt.timezone(dt.timedelta(hours=6))))
+
+    def test_it_answers_its_instant_and_refuses_a_naive_one(self, clock: FixedClock) -> None:
+        assert clock.now() == dt.datetime(2015, 3, 12, 6, tzinfo=dt.UTC)
+        assert clock.now() == clock.now()
+        with pytest.raises(ValueError, match="timezone-aware"):
+            FixedClock(dt.datetime(2015, 3, 12, 12))
 
 
 class TestStaticIdentityResolver(IdentityResolverContract):

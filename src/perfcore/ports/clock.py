@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Clock", "SystemClock"]
+__all__ = ["Clock", "FixedClock", "SystemClock"]
 
 
 @runtime_checkable
@@ -31,3 +31,22 @@ class SystemClock:
     def now(self) -> dt.datetime:
         """``datetime.now(UTC)``."""
         return dt.datetime.now(dt.UTC)
+
+
+class FixedClock:
+    """A clock that always answers one instant: for running the application *as of* a moment,
+    e.g. replaying history (the CLI's ``--now``). ``FixedClock(dt.datetime(2015, 3, 12, 12,
+    tzinfo=dt.UTC))``.
+
+    Raises:
+        ValueError: the instant has no time zone.
+    """
+
+    def __init__(self, instant: dt.datetime) -> None:
+        if instant.tzinfo is None or instant.utcoffset() is None:
+            raise ValueError("FixedClock needs a timezone-aware instant")
+        self._instant = instant
+
+    def now(self) -> dt.datetime:
+        """The fixed instant."""
+        return self._instant

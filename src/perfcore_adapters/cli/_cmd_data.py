@@ -12,6 +12,7 @@ from rich.table import Table
 
 from perfcore.domain.values import PERCENT_PLACES, SCORE_PLACES, Period, SubjectRef, quantize
 from perfcore.plan import Plan
+from perfcore.ports.clock import FixedClock
 from perfcore.services.commands import ComputeScorecards
 from perfcore.services.records import ScorecardRecord
 from perfcore_adapters.cli._common import (
@@ -68,12 +69,7 @@ def sync(
 
     def run() -> None:
         at = parse_now(now)
-        clock = None
-        if at is not None:
-            from perfcore.testing.fakes import FakeClock
-
-            clock = FakeClock(at)
-        runtime = open_runtime(db, plan, clock=clock)
+        runtime = open_runtime(db, plan, clock=FixedClock(at) if at is not None else None)
         compiled: Plan = runtime.bus.ctx.plan()
         if not compiled.spec.sources:
             fail("the plan declares no sources", "add a `sources:` section to the plan")

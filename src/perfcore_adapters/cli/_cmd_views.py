@@ -236,10 +236,10 @@ def _span(hours: Decimal) -> str:
 def _inbox(bus: MessageBus, assignee: str | None, now: dt.datetime | None) -> list[dict[str, Any]]:
     if now is None:
         return queries.review_inbox(bus, assignee)
-    from perfcore.testing.fakes import FakeClock
+    from perfcore.ports.clock import FixedClock
 
     real = bus.ctx.clock
-    bus.ctx.clock = FakeClock(now)
+    bus.ctx.clock = FixedClock(now)
     try:
         return queries.review_inbox(bus, assignee)
     finally:
