@@ -275,3 +275,25 @@ def test_a_correction_refreshes_both_the_old_and_the_new_period(tmp_path: object
     assert untouched is not None
     assert untouched.values["fpy"] == Decimal(9) / Decimal(10)
     engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_batch_on_postgresql_raises_work_mem_for_its_transaction_only(
+    request: pytest.FixtureRequest,
+) -> None:
+    from perfcore_adapters.sqlalchemy.testing_pg import fresh_database_url
+
+    engine = create_engine_for(fresh_database_url(request))
+    upgrade(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SET work_mem = '4MB'")
+        conn.commit()
+        compute_values_sql(conn, _plan(), PERIODS)  # every subject: a batch
+        assert conn.exec_driver_sql("SHOW work_mem").scalar() == "64MB"
+        conn.rollback()
+        assert conn.exec_driver_sql("SHOW work_mem").scalar() == "4MB"  # back after it ends
+        conn.exec_driver_sql("SET work_mem = '256MB'")
+        conn.commit()
+        compute_values_sql(conn, _plan(), PERIODS)
+        assert conn.exec_driver_sql("SHOW work_mem").scalar() == "256MB"  # never lowered
+    engine.dispose()

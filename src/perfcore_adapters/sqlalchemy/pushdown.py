@@ -26,6 +26,7 @@ Scorecards and the incremental refresh built on these values:
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -79,6 +80,14 @@ _PG_CASTS: dict[str, Any] = {
     "duration": sa.Numeric(),
 }
 _MAX_SUBJECT_FILTER = 500
+
+_PG_WORK_MEM = (
+    "SELECT CASE WHEN pg_size_bytes(current_setting('work_mem')) < pg_size_bytes('64MB') "
+    "THEN set_config('work_mem', '64MB', true) END"
+)
+"""PostgreSQL: a batch computation raises ``work_mem`` to 64 MB for its transaction only (never
+lowers it). With the default 4 MB, grouping a month of evidence by (month, subject) spilled its
+sorts to disk: at 1M rows the batch took 2.5-3.1 s instead of 1.7-1.8 s."""
 
 
 def field_columns(
@@ -323,8 +332,9 @@ def _subject_clause(subjects: Sequence[SubjectRef] | None) -> sa.ColumnElement[b
     return sa.tuple_(_E.c.subject_kind, _E.c.subject_id).in_(pairs)
 
 
-_Slice = tuple[_Spec, int, int]
-"""An indicator's aggregate columns in a result row: (spec, first column, width)."""
+_Slice = tuple[_Spec, Callable[[Sequence[object]], tuple[object, ...]]]
+"""An indicator and the picker of its aggregate columns from a result row (columns the scan
+shares with other indicators, e.g. one ``count(*)``, are computed once)."""
 
 
 class _Batch:
@@ -615,9 +625,8 @@ def _scan_months(
         cols: list[sa.ColumnElement[Any]] = [sa.func.count()] if count_rows else []
         layout: list[_Slice] = []
         for spec in specs:
-            parts = lowering.columns(spec)
-            layout.append((spec, 3 + len(cols), len(parts)))
-            cols.extend(parts)
+            picks = [3 + _place(cols, part) for part in lowering.columns(spec)]
+            layout.append((spec, operator.itemgetter(*picks)))  # always 2+ columns: a tuple
         where = [
             _E.c.evidence_type == etype,
             _E.c.is_current.is_(True),
@@ -645,6 +654,16 @@ def _scan_months(
             pair = (subject_of(row[0], row[1]), row[2])
             counts[pair] = counts.get(pair, 0) + int(row[3])
     return rows, layout_found
+
+
+def _place(cols: list[sa.ColumnElement[Any]], column: sa.ColumnElement[Any]) -> int:
+    """The index of ``column`` in ``cols``, appended unless a structurally equal column (same
+    aggregate of the same expression and constants) is there already."""
+    for i, known in enumerate(cols):
+        if known.compare(column):
+            return i
+    cols.append(column)
+    return len(cols) - 1
 
 
 def _run_months(
@@ -731,12 +750,11 @@ def _merge_windows(
     subject_of = batch.subject
     parts_of = batch.parts
     for rows, layout in monthly:
-        where = {spec.name: (start, start + width) for spec, start, width in layout}
+        pick = {spec.name: picker for spec, picker in layout}
         for row in rows:
             subject = subject_of(row[0], row[1])
             for name, agg, key in targets.get(row[2], ()):
-                start, stop = where[name]
-                parts = row[start:stop]
+                parts = pick[name](row)
                 into = parts_of.setdefault((subject, key), {})
                 prev = into.get(name)
                 into[name] = parts if prev is None else _merge(agg, list(prev), parts)
@@ -818,6 +836,8 @@ def _compute(
         _check_zone(conn, plan)
         slots = read_slots(conn)
     lowering = _lowering_for(plan, conn.dialect.name, slots, conn.dialect.driver)
+    if conn.dialect.name == "postgresql" and (subjects is None or len(subjects) > 50):
+        conn.exec_driver_sql(_PG_WORK_MEM)
     batch = _Batch()
     by_signature: dict[tuple[tuple[str, int], ...], list[Period]] = {}
     versions_of: dict[str, dict[str, IndicatorVersion]] = {}
@@ -899,8 +919,8 @@ def _assemble(
         pair = (subject, key)
         values: dict[str, IndicatorValue] = {}
         for layout, row in batch.rows_of.get(pair, no_rows):
-            for spec, start, width in layout:
-                values[spec.name] = _value(spec, period, row[start : start + width])
+            for spec, pick in layout:
+                values[spec.name] = _value(spec, period, pick(row))
         for name, parts in batch.parts.get(pair, no_parts).items():
             values[name] = _value(rows_read[name], period, parts)
         for name, spec in rows_read.items():
