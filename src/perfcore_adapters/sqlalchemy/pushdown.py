@@ -544,7 +544,7 @@ def _aggregate_months(
             batch.put(subject, period_key, name, total)
 
 
-def _merge(agg: Agg, a: list[Any], b: Sequence[Any]) -> list[Any]:
+def _merge(agg: Agg, a: Sequence[Any], b: Sequence[Any]) -> list[Any]:
     """Combine two monthly parts of one indicator: the value column by ``agg`` (min/max
     combine, the rest add), the count columns add; ``None`` (no value) is the identity."""
     out: list[Any] = []
@@ -757,7 +757,7 @@ def _merge_windows(
                 parts = pick[name](row)
                 into = parts_of.setdefault((subject, key), {})
                 prev = into.get(name)
-                into[name] = parts if prev is None else _merge(agg, list(prev), parts)
+                into[name] = parts if prev is None else _merge(agg, prev, parts)
 
 
 def _zone_name(tz: dt.tzinfo) -> str:
